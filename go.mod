@@ -1,0 +1,3 @@
+module github.com/smppkit/smpp
+
+go 1.26

@@ -1,0 +1,123 @@
+package pdu
+
+import (
+	"encoding/binary"
+	"sync"
+)
+
+// DecodeOptions tune how strictly Decode reads a PDU.
+type DecodeOptions struct {
+	// Lenient accepts what well-known peers get wrong and a receiver can
+	// still understand: C-octet strings longer than their field's maximum
+	// (the NUL must still be inside the body), time fields that are neither
+	// empty nor 16 characters, known TLVs with a length the spec does not
+	// allow, and a request body that stops at a field boundary before its
+	// last fields (the missing fields are taken as NULL).
+	Lenient bool
+}
+
+var walkers = sync.Pool{New: func() any { return new(Fields) }}
+
+// Decode decodes one whole PDU (header included) with the default, strict
+// options. See DecodeOptions.Decode.
+func Decode(b []byte) (PDU, error) { return DecodeOptions{}.Decode(b) }
+
+// Decode decodes one whole PDU, header included. The PDU does not keep b:
+// the body is copied once, and every string and octet field of the result
+// shares that copy.
+//
+// On failure the error is an *Error naming the field, the offset and the
+// command_status to answer with; its header fields are filled in as far as
+// they could be read, so a session can answer with the right sequence number.
+func (o DecodeOptions) Decode(b []byte) (PDU, error) {
+	if len(b) < HeaderSize {
+		return nil, &Error{Status: ESME_RINVCMDLEN, Offset: 0, Msg: "shorter than the 16-octet header", Fatal: true}
+	}
+	length := binary.BigEndian.Uint32(b)
+	id := CommandID(binary.BigEndian.Uint32(b[4:]))
+	h := Header{CommandStatus: Status(binary.BigEndian.Uint32(b[8:])), SequenceNumber: binary.BigEndian.Uint32(b[12:])}
+	if int64(length) != int64(len(b)) {
+		return nil, &Error{Status: ESME_RINVCMDLEN, CommandID: id, Header: h, Offset: 0, Msg: "command_length does not match the PDU's size", Fatal: true}
+	}
+	c := lookup(id)
+	if c == nil {
+		return nil, &Error{Status: ESME_RINVCMDID, CommandID: id, Header: h, Offset: 4, Msg: "unknown command_id"}
+	}
+	p := c.make()
+	*p.Head() = h
+	body := b[HeaderSize:]
+	if len(body) == 0 && id.IsResponse() {
+		// A response without a body: the rule for errors, and a common
+		// habit for deliver_sm_resp and friends on success.
+		return p, nil
+	}
+	data := make([]byte, len(body))
+	copy(data, body)
+	f := walkers.Get().(*Fields)
+	*f = Fields{mode: modeDecode, id: id, in: data, str: bytesString(data), lenient: o.Lenient}
+	p.Fields(f)
+	err := f.err
+	if err == nil && f.off != len(f.in) && !f.lenient {
+		// A Fields method that stops before the end (custom commands
+		// without TLVs) leaves octets over.
+		f.Fail("", ESME_RINVCMDLEN, "%d octets after the last field", len(f.in)-f.off)
+		err = f.err
+	}
+	*f = Fields{}
+	walkers.Put(f)
+	if err != nil {
+		if id.IsResponse() && h.CommandStatus != ESME_ROK {
+			// v5.0 §3.2.1.3: the body of an error response is to be
+			// ignored, so one that does not decode is no error.
+			p = c.make()
+			*p.Head() = h
+			return p, nil
+		}
+		err.Header = h
+		return nil, err
+	}
+	return p, nil
+}
+
+// Append encodes p, header included, to the end of dst and returns the
+// extended slice. It allocates nothing when dst has room. command_length is
+// computed; command_id comes from p's type. An error response whose body
+// would be empty is sent header-only, as the spec asks.
+func Append(dst []byte, p PDU) ([]byte, error) {
+	start := len(dst)
+	id := p.CommandID()
+	h := p.Head()
+	dst = binary.BigEndian.AppendUint32(dst, 0)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(id))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(h.CommandStatus))
+	dst = binary.BigEndian.AppendUint32(dst, h.SequenceNumber)
+	f := walkers.Get().(*Fields)
+	*f = Fields{mode: modeEncode, id: id, out: dst}
+	p.Fields(f)
+	dst, err := f.out, f.err
+	*f = Fields{}
+	walkers.Put(f)
+	if err != nil {
+		err.Header = *h
+		return dst[:start], err
+	}
+	if id.IsResponse() && h.CommandStatus != ESME_ROK && emptyBody(dst[start+HeaderSize:]) {
+		dst = dst[:start+HeaderSize]
+	}
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start))
+	return dst, nil
+}
+
+// emptyBody reports whether an encoded body holds only NULL fields (zero
+// octets: every C-string empty, every integer zero) and no TLVs.
+func emptyBody(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Marshal encodes p into a new slice.
+func Marshal(p PDU) ([]byte, error) { return Append(make([]byte, 0, 64), p) }

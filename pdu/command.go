@@ -1,0 +1,183 @@
+package pdu
+
+import (
+	"fmt"
+	"sync"
+)
+
+// CommandID is an SMPP command_id. A response's id is its request's id with
+// bit 31 set.
+type CommandID uint32
+
+// The command ids of SMPP v3.4 and v5.0.
+const (
+	GenericNackID           CommandID = 0x80000000
+	BindReceiverID          CommandID = 0x00000001
+	BindReceiverRespID      CommandID = 0x80000001
+	BindTransmitterID       CommandID = 0x00000002
+	BindTransmitterRespID   CommandID = 0x80000002
+	QuerySMID               CommandID = 0x00000003
+	QuerySMRespID           CommandID = 0x80000003
+	SubmitSMID              CommandID = 0x00000004
+	SubmitSMRespID          CommandID = 0x80000004
+	DeliverSMID             CommandID = 0x00000005
+	DeliverSMRespID         CommandID = 0x80000005
+	UnbindID                CommandID = 0x00000006
+	UnbindRespID            CommandID = 0x80000006
+	ReplaceSMID             CommandID = 0x00000007
+	ReplaceSMRespID         CommandID = 0x80000007
+	CancelSMID              CommandID = 0x00000008
+	CancelSMRespID          CommandID = 0x80000008
+	BindTransceiverID       CommandID = 0x00000009
+	BindTransceiverRespID   CommandID = 0x80000009
+	OutbindID               CommandID = 0x0000000B
+	EnquireLinkID           CommandID = 0x00000015
+	EnquireLinkRespID       CommandID = 0x80000015
+	SubmitMultiID           CommandID = 0x00000021
+	SubmitMultiRespID       CommandID = 0x80000021
+	AlertNotificationID     CommandID = 0x00000102
+	DataSMID                CommandID = 0x00000103
+	DataSMRespID            CommandID = 0x80000103
+	BroadcastSMID           CommandID = 0x00000111
+	BroadcastSMRespID       CommandID = 0x80000111
+	QueryBroadcastSMID      CommandID = 0x00000112
+	QueryBroadcastSMRespID  CommandID = 0x80000112
+	CancelBroadcastSMID     CommandID = 0x00000113
+	CancelBroadcastSMRespID CommandID = 0x80000113
+)
+
+// IsResponse reports whether bit 31 is set (generic_nack counts as a response).
+func (id CommandID) IsResponse() bool { return id&0x80000000 != 0 }
+
+// Response returns the id of this request's response.
+func (id CommandID) Response() CommandID { return id | 0x80000000 }
+
+// HasResponse reports whether a request with this id is answered: every
+// request is, except alert_notification and outbind.
+func (id CommandID) HasResponse() bool {
+	return !id.IsResponse() && id != AlertNotificationID && id != OutbindID
+}
+
+// String returns the spec name (submit_sm), or hex for an unknown id.
+func (id CommandID) String() string {
+	if c := lookup(id); c != nil {
+		return c.name
+	}
+	return fmt.Sprintf("0x%08X", uint32(id))
+}
+
+// command describes one command for the registry: how to make an empty PDU of it.
+type command struct {
+	id   CommandID
+	name string
+	make func() PDU
+}
+
+// standard is the table of every SMPP v3.4/v5.0 operation.
+var standard = []command{
+	{GenericNackID, "generic_nack", func() PDU { return new(GenericNack) }},
+	{BindReceiverID, "bind_receiver", func() PDU { return new(BindReceiver) }},
+	{BindReceiverRespID, "bind_receiver_resp", func() PDU { return new(BindReceiverResp) }},
+	{BindTransmitterID, "bind_transmitter", func() PDU { return new(BindTransmitter) }},
+	{BindTransmitterRespID, "bind_transmitter_resp", func() PDU { return new(BindTransmitterResp) }},
+	{QuerySMID, "query_sm", func() PDU { return new(QuerySM) }},
+	{QuerySMRespID, "query_sm_resp", func() PDU { return new(QuerySMResp) }},
+	{SubmitSMID, "submit_sm", func() PDU { return new(SubmitSM) }},
+	{SubmitSMRespID, "submit_sm_resp", func() PDU { return new(SubmitSMResp) }},
+	{DeliverSMID, "deliver_sm", func() PDU { return new(DeliverSM) }},
+	{DeliverSMRespID, "deliver_sm_resp", func() PDU { return new(DeliverSMResp) }},
+	{UnbindID, "unbind", func() PDU { return new(Unbind) }},
+	{UnbindRespID, "unbind_resp", func() PDU { return new(UnbindResp) }},
+	{ReplaceSMID, "replace_sm", func() PDU { return new(ReplaceSM) }},
+	{ReplaceSMRespID, "replace_sm_resp", func() PDU { return new(ReplaceSMResp) }},
+	{CancelSMID, "cancel_sm", func() PDU { return new(CancelSM) }},
+	{CancelSMRespID, "cancel_sm_resp", func() PDU { return new(CancelSMResp) }},
+	{BindTransceiverID, "bind_transceiver", func() PDU { return new(BindTransceiver) }},
+	{BindTransceiverRespID, "bind_transceiver_resp", func() PDU { return new(BindTransceiverResp) }},
+	{OutbindID, "outbind", func() PDU { return new(Outbind) }},
+	{EnquireLinkID, "enquire_link", func() PDU { return new(EnquireLink) }},
+	{EnquireLinkRespID, "enquire_link_resp", func() PDU { return new(EnquireLinkResp) }},
+	{SubmitMultiID, "submit_multi", func() PDU { return new(SubmitMulti) }},
+	{SubmitMultiRespID, "submit_multi_resp", func() PDU { return new(SubmitMultiResp) }},
+	{AlertNotificationID, "alert_notification", func() PDU { return new(AlertNotification) }},
+	{DataSMID, "data_sm", func() PDU { return new(DataSM) }},
+	{DataSMRespID, "data_sm_resp", func() PDU { return new(DataSMResp) }},
+	{BroadcastSMID, "broadcast_sm", func() PDU { return new(BroadcastSM) }},
+	{BroadcastSMRespID, "broadcast_sm_resp", func() PDU { return new(BroadcastSMResp) }},
+	{QueryBroadcastSMID, "query_broadcast_sm", func() PDU { return new(QueryBroadcastSM) }},
+	{QueryBroadcastSMRespID, "query_broadcast_sm_resp", func() PDU { return new(QueryBroadcastSMResp) }},
+	{CancelBroadcastSMID, "cancel_broadcast_sm", func() PDU { return new(CancelBroadcastSM) }},
+	{CancelBroadcastSMRespID, "cancel_broadcast_sm_resp", func() PDU { return new(CancelBroadcastSMResp) }},
+}
+
+// The registry maps ids and names to commands. The standard maps are written
+// only in init, so the decoder's hot path reads them without a lock; custom
+// commands live in a map behind a RWMutex.
+var (
+	byID     = map[CommandID]*command{}
+	byName   = map[string]*command{}
+	customMu sync.RWMutex
+	custom   = map[CommandID]*command{}
+)
+
+func init() {
+	for i := range standard {
+		c := &standard[i]
+		byID[c.id] = c
+		byName[c.name] = c
+	}
+}
+
+func lookup(id CommandID) *command {
+	if c, ok := byID[id]; ok {
+		return c
+	}
+	customMu.RLock()
+	c := custom[id]
+	customMu.RUnlock()
+	return c
+}
+
+// New returns an empty PDU for a command id (standard or registered), or nil
+// if the id is unknown.
+func New(id CommandID) PDU {
+	c := lookup(id)
+	if c == nil {
+		return nil
+	}
+	return c.make()
+}
+
+// CommandByName finds a command id by its spec (or registered) name.
+func CommandByName(name string) (CommandID, bool) {
+	if c, ok := byName[name]; ok {
+		return c.id, true
+	}
+	customMu.RLock()
+	defer customMu.RUnlock()
+	for _, c := range custom {
+		if c.name == name {
+			return c.id, true
+		}
+	}
+	return 0, false
+}
+
+// RegisterCommand teaches the codec a custom (vendor) command: make returns an
+// empty PDU whose Fields method declares the body. Registering a standard id
+// or an id twice is an error. Register during program start-up.
+func RegisterCommand(id CommandID, name string, make func() PDU) error {
+	if _, ok := byID[id]; ok {
+		return fmt.Errorf("pdu: command 0x%08X is a standard command", uint32(id))
+	}
+	if _, ok := byName[name]; ok {
+		return fmt.Errorf("pdu: command name %q is taken by a standard command", name)
+	}
+	customMu.Lock()
+	defer customMu.Unlock()
+	if _, ok := custom[id]; ok {
+		return fmt.Errorf("pdu: command 0x%08X is already registered", uint32(id))
+	}
+	custom[id] = &command{id: id, name: name, make: make}
+	return nil
+}
