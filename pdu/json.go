@@ -25,6 +25,11 @@ type jsonState struct {
 	buf   []byte
 	first bool
 	in    map[string]json.RawMessage
+
+	// For JSONOptions.Text: the last data_coding and esm_class seen.
+	text       func(dataCoding, esmClass uint8, octets []byte) (string, bool)
+	dataCoding uint8
+	esmClass   uint8
 }
 
 func (j *jsonState) key(name string) {
@@ -42,6 +47,12 @@ func (j *jsonState) str(name, v string) {
 }
 
 func (j *jsonState) num(name string, v uint64) {
+	switch name {
+	case "data_coding":
+		j.dataCoding = uint8(v)
+	case "esm_class":
+		j.esmClass = uint8(v)
+	}
 	j.key(name)
 	j.buf = strconv.AppendUint(j.buf, v, 10)
 }
@@ -51,6 +62,11 @@ func (j *jsonState) hex(name string, v []byte) {
 	j.buf = append(j.buf, '"')
 	j.buf = hex.AppendEncode(j.buf, v)
 	j.buf = append(j.buf, '"')
+	if j.text != nil && name == "short_message" && len(v) > 0 {
+		if s, ok := j.text(j.dataCoding, j.esmClass, v); ok {
+			j.str(name+"_text", s)
+		}
+	}
 }
 
 func (j *jsonState) list(name string, n int, entry func(i int)) {
@@ -89,6 +105,12 @@ func (j *jsonState) tlvs(ts TLVs) {
 			j.buf = append(j.buf, `,"hex":"`...)
 			j.buf = hex.AppendEncode(j.buf, t.Value)
 			j.buf = append(j.buf, '"')
+		}
+		if t.Tag == TagMessagePayload && j.text != nil {
+			if s, ok := j.text(j.dataCoding, j.esmClass, t.Value); ok {
+				j.buf = append(j.buf, `,"text":`...)
+				j.buf = appendJSONString(j.buf, s)
+			}
 		}
 		j.buf = append(j.buf, '}')
 	}
@@ -131,11 +153,22 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, b...)
 }
 
+// JSONOptions tune the JSON form.
+type JSONOptions struct {
+	// Text, if set, turns message octets into text for people to read: the
+	// result goes into "short_message_text" (and "text" of a
+	// message_payload TLV) when ok. Those keys are ignored when reading.
+	Text func(dataCoding, esmClass uint8, octets []byte) (text string, ok bool)
+}
+
 // MarshalJSON returns the JSON form of p (see the package's JSON notes).
-func MarshalJSON(p PDU) ([]byte, error) {
+func MarshalJSON(p PDU) ([]byte, error) { return JSONOptions{}.Marshal(p) }
+
+// Marshal returns the JSON form of p.
+func (o JSONOptions) Marshal(p PDU) ([]byte, error) {
 	h := p.Head()
 	id := p.CommandID()
-	j := &jsonState{first: true}
+	j := &jsonState{first: true, text: o.Text}
 	j.buf = append(j.buf, '{')
 	j.str("command", id.String())
 	j.str("command_id", fmt.Sprintf("0x%08x", uint32(id)))
