@@ -1,0 +1,79 @@
+package smpp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/smppkit/smpp/pdu"
+)
+
+// A Handler answers requests from the peer, like net/http's: the server
+// gives it submit_sm, data_sm, query_sm and friends; a client gives it
+// deliver_sm, data_sm and alert_notification. Requests of one session are
+// handled concurrently, up to the session's inbound window, and responses
+// may go out in any order, as SMPP allows.
+//
+// ServeSMPP must answer each request that has a response exactly once,
+// through w, before or after it returns. A handler that returns without
+// answering gets ESME_RSYSERR sent for it; one that panics, too. Binds,
+// unbind and enquire_link are handled by the session and never reach it.
+type Handler interface {
+	ServeSMPP(w ResponseWriter, r *Request)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(w ResponseWriter, r *Request)
+
+// ServeSMPP calls f(w, r).
+func (f HandlerFunc) ServeSMPP(w ResponseWriter, r *Request) { f(w, r) }
+
+// ResponseWriter sends the response to one request.
+type ResponseWriter interface {
+	// Respond sends resp (the request's response type, or generic_nack);
+	// its sequence number is set from the request.
+	Respond(resp pdu.PDU) error
+	// RespondStatus sends the request's empty response with a status.
+	RespondStatus(status pdu.Status) error
+}
+
+// Request is a request from the peer, with the session it came on.
+type Request struct {
+	PDU     pdu.PDU
+	Session *Session
+
+	responded atomic.Bool
+}
+
+// Context is cancelled when the session closes.
+func (r *Request) Context() context.Context { return r.Session.ctx }
+
+// ErrResponded is returned by a second response to one request.
+var ErrResponded = errors.New("smpp: request already answered")
+
+// Respond implements ResponseWriter.
+func (r *Request) Respond(resp pdu.PDU) error {
+	want := r.PDU.CommandID().Response()
+	if id := resp.CommandID(); id != want && id != pdu.GenericNackID {
+		return fmt.Errorf("smpp: %s cannot answer %s", id, r.PDU.CommandID())
+	}
+	if !r.PDU.CommandID().HasResponse() {
+		return fmt.Errorf("smpp: %s gets no response", r.PDU.CommandID())
+	}
+	if !r.responded.CompareAndSwap(false, true) {
+		return ErrResponded
+	}
+	resp.Head().SequenceNumber = r.PDU.Head().SequenceNumber
+	r.Session.inflight.Add(-1)
+	return r.Session.Send(resp)
+}
+
+// RespondStatus implements ResponseWriter.
+func (r *Request) RespondStatus(status pdu.Status) error {
+	resp := pdu.NewResponse(r.PDU, status)
+	if resp == nil {
+		return fmt.Errorf("smpp: %s gets no response", r.PDU.CommandID())
+	}
+	return r.Respond(resp)
+}

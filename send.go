@@ -1,0 +1,142 @@
+package smpp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/text"
+)
+
+// Message is a text message for Send.
+type Message struct {
+	// From and To are the source and destination addresses. Their TON and
+	// NPI are chosen from their form unless ExplicitTON: "+4917…" or 10+
+	// digits is international (1/1, the '+' dropped), other digits
+	// unknown (0/1), anything else alphanumeric (5/0).
+	From, To string
+	// ExplicitTON uses FromTON/FromNPI/ToTON/ToNPI as given.
+	ExplicitTON      bool
+	FromTON, FromNPI uint8
+	ToTON, ToNPI     uint8
+
+	Text string
+	// Coding is the text coding; text.Auto (the zero value) picks the
+	// cheapest that carries the text.
+	Coding text.Coding
+	// Split is how a long text is split (text.SplitUDH8 by default).
+	Split text.Method
+	// Receipt asks for a delivery receipt (registered_delivery 1).
+	Receipt bool
+	// Validity and Schedule set validity_period (relative) and
+	// schedule_delivery_time (absolute); zero leaves them NULL.
+	Validity time.Duration
+	Schedule time.Time
+	// ServiceType, PriorityFlag and ProtocolID go into every part.
+	ServiceType  string
+	PriorityFlag uint8
+	ProtocolID   uint8
+	// TLVs are added to every part.
+	TLVs pdu.TLVs
+	// Codec is the link's text settings (data_coding 0 meaning, packing,
+	// national tables); nil is the common default.
+	Codec *text.Codec
+}
+
+// addr returns an address with the TON/NPI its form suggests.
+func addr(a string) (string, uint8, uint8) {
+	digits := a != ""
+	for i, c := range a {
+		if (c < '0' || c > '9') && !(i == 0 && c == '+') {
+			digits = false
+			break
+		}
+	}
+	switch {
+	case !digits:
+		return a, 5, 0
+	case strings.HasPrefix(a, "+"):
+		return a[1:], 1, 1
+	case len(a) >= 10:
+		return a, 1, 1
+	}
+	return a, 0, 1
+}
+
+// Send encodes m's text (choosing the coding), splits it as needed, submits
+// every part through the window and returns the message ids in part order.
+// With Receipt set and ClientConfig.Inbound in use, the ids are remembered so
+// that receipts are matched back (Receipt.Sent). If a part fails, the ids of
+// the parts accepted so far are returned with the error.
+func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
+	split, err := m.Codec.Split(m.Text, m.Coding, m.Split)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := pdu.SubmitSM{ServiceType: m.ServiceType, ProtocolID: m.ProtocolID, PriorityFlag: m.PriorityFlag, DataCoding: split.DataCoding}
+	if m.ExplicitTON {
+		tmpl.SourceAddr, tmpl.SourceAddrTON, tmpl.SourceAddrNPI = m.From, m.FromTON, m.FromNPI
+		tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = m.To, m.ToTON, m.ToNPI
+	} else {
+		tmpl.SourceAddr, tmpl.SourceAddrTON, tmpl.SourceAddrNPI = addr(m.From)
+		tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = addr(m.To)
+	}
+	if m.Receipt {
+		tmpl.RegisteredDelivery = 1
+	}
+	if m.Validity > 0 {
+		tmpl.ValidityPeriod = pdu.FormatRelative(m.Validity)
+	}
+	if !m.Schedule.IsZero() {
+		tmpl.ScheduleDeliveryTime = pdu.FormatAbsolute(m.Schedule)
+	}
+	parts := make([]*pdu.SubmitSM, len(split.Segments))
+	for i, seg := range split.Segments {
+		p := tmpl
+		p.TLVs = append(pdu.TLVs(nil), m.TLVs...)
+		if split.Payload {
+			p.TLVs.Set(pdu.TagMessagePayload, seg.Data)
+		} else {
+			p.ShortMessage = seg.Data
+		}
+		if seg.UDHI {
+			p.ESMClass |= 0x40
+		}
+		if seg.SAR != nil {
+			p.TLVs.SetUint16(pdu.TagSarMsgRefNum, seg.SAR.Ref)
+			p.TLVs.SetUint8(pdu.TagSarTotalSegments, seg.SAR.Total)
+			p.TLVs.SetUint8(pdu.TagSarSegmentSeqnum, seg.SAR.Seq)
+		}
+		parts[i] = &p
+	}
+	ids := make([]string, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Submit(ctx, p)
+			if err != nil {
+				errs[i] = fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
+				return
+			}
+			ids[i] = resp.MessageID
+		}()
+	}
+	wg.Wait()
+	var ok []string
+	for _, id := range ids {
+		if id != "" {
+			ok = append(ok, id)
+		}
+	}
+	if c.cfg.Inbound != nil && m.Receipt && len(ok) > 0 {
+		c.cfg.Inbound.remember(&SentMessage{IDs: ok, To: m.To, Text: m.Text, At: time.Now()})
+	}
+	return ok, errors.Join(errs...)
+}

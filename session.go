@@ -1,0 +1,819 @@
+package smpp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smppkit/smpp/pdu"
+)
+
+// Role says which end of an SMPP link a session is.
+type Role uint8
+
+const (
+	// ESME is the application end: it binds, submits, receives deliveries.
+	ESME Role = iota
+	// SMSC is the message-centre end (v5.0: MC): it accepts binds.
+	SMSC
+)
+
+func (r Role) String() string {
+	if r == SMSC {
+		return "SMSC"
+	}
+	return "ESME"
+}
+
+// Errors a session call can return besides a peer's pdu.Status.
+var (
+	// ErrClosed: the session is closed (or closed while the call waited).
+	ErrClosed = errors.New("smpp: session closed")
+	// ErrTimeout: no response came within the response timeout.
+	ErrTimeout = errors.New("smpp: response timeout")
+	// ErrUnbinding: the session is unbinding and takes no new requests.
+	ErrUnbinding = errors.New("smpp: session is unbinding")
+	// ErrPeerDead: the peer stopped answering enquire_link.
+	ErrPeerDead = errors.New("smpp: peer stopped answering enquire_link")
+	// ErrNotBound: no bound session is available (a client that is
+	// reconnecting, configured to fail fast).
+	ErrNotBound = errors.New("smpp: not bound")
+)
+
+// StateError is returned for a request the session state does not allow,
+// before anything is sent.
+type StateError struct {
+	Command pdu.CommandID
+	State   State
+	Role    Role
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("smpp: %s may not send %s in state %s", e.Role, e.Command, e.State)
+}
+
+// Unwrap makes errors.Is(err, pdu.ESME_RINVBNDSTS) true.
+func (e *StateError) Unwrap() error { return pdu.ESME_RINVBNDSTS }
+
+// Direction tells a trace hook whether a PDU was sent or received.
+type Direction uint8
+
+const (
+	Received Direction = iota
+	Sent
+)
+
+func (d Direction) String() string {
+	if d == Sent {
+		return "sent"
+	}
+	return "received"
+}
+
+// settings are the knobs a Session runs with; Client options and Server
+// fields fill them in.
+type settings struct {
+	window          int
+	inboundWindow   int
+	windowFull      pdu.Status
+	responseTimeout time.Duration
+	enquireInterval time.Duration
+	inactivity      time.Duration
+	bindTimeout     time.Duration
+	writeTimeout    time.Duration
+	maxLength       int
+	decode          pdu.DecodeOptions
+	logger          *slog.Logger
+	trace           func(s *Session, d Direction, p pdu.PDU)
+	handler         Handler
+	// bind decides an inbound bind (server side); nil refuses binds.
+	bind func(s *Session, p pdu.PDU) pdu.PDU
+	// onState is told about state changes (server bookkeeping).
+	onState func(s *Session, st State)
+}
+
+func (c *settings) defaults() {
+	if c.window <= 0 {
+		c.window = 10
+	}
+	if c.inboundWindow <= 0 {
+		c.inboundWindow = c.window
+	}
+	if c.windowFull == 0 {
+		c.windowFull = pdu.ESME_RMSGQFUL
+	}
+	if c.responseTimeout <= 0 {
+		c.responseTimeout = 30 * time.Second
+	}
+	if c.writeTimeout <= 0 {
+		c.writeTimeout = 30 * time.Second
+	}
+	if c.maxLength <= 0 {
+		c.maxLength = pdu.DefaultMaxLength
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Session is one SMPP connection, either end. It runs one reader and one
+// writer goroutine; the writer sends whatever has been queued since its last
+// write in one system call. Requests to the peer go through a window of at
+// most Window outstanding; requests from the peer are handled concurrently,
+// up to the inbound window, by the Handler.
+type Session struct {
+	conn net.Conn
+	role Role
+	cfg  settings
+	log  *slog.Logger
+
+	state     atomic.Int32
+	unbinding atomic.Bool
+	systemID  atomic.Pointer[string] // the ESME's system_id once bound
+	peerVer   atomic.Uint32          // the peer's interface version, if known
+
+	// writing
+	wmu   sync.Mutex
+	wbuf  []byte
+	spare []byte
+	werr  error
+	wkick chan struct{}
+
+	// outbound requests
+	seq     atomic.Uint32
+	window  chan struct{}
+	pmu     sync.Mutex
+	pending map[uint32]*call
+
+	// inbound requests being handled
+	inflight atomic.Int32
+
+	lastRecv atomic.Int64 // unix nanos of the last PDU received
+	lastData atomic.Int64 // … of the last PDU other than enquire_link(_resp)
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	closeErr  error
+	flushed   chan struct{} // the writer has exited
+	stats     counters
+
+	// Context is cancelled when the session closes; handlers can use it.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newSession(conn net.Conn, role Role, cfg settings) *Session {
+	cfg.defaults()
+	s := &Session{
+		conn:    conn,
+		role:    role,
+		cfg:     cfg,
+		wbuf:    make([]byte, 0, 16<<10),
+		spare:   make([]byte, 0, 16<<10),
+		wkick:   make(chan struct{}, 1),
+		window:  make(chan struct{}, cfg.window),
+		pending: make(map[uint32]*call, cfg.window),
+		closed:  make(chan struct{}),
+		flushed: make(chan struct{}),
+	}
+	s.log = cfg.logger.With("remote", conn.RemoteAddr().String(), "role", role.String())
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	now := time.Now().UnixNano()
+	s.lastRecv.Store(now)
+	s.lastData.Store(now)
+	return s
+}
+
+func (s *Session) start() {
+	go s.readLoop()
+	go s.writeLoop()
+	go s.timerLoop()
+}
+
+// State returns the session state.
+func (s *Session) State() State { return State(s.state.Load()) }
+
+func (s *Session) setState(st State) {
+	s.state.Store(int32(st))
+	if s.cfg.onState != nil {
+		s.cfg.onState(s, st)
+	}
+}
+
+// Role returns which end of the link this session is.
+func (s *Session) Role() Role { return s.role }
+
+// SystemID returns the ESME's system_id once the session is bound ("" before).
+func (s *Session) SystemID() string {
+	if p := s.systemID.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// RemoteAddr returns the peer's address (after PROXY protocol, if any).
+func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+
+// LocalAddr returns the local address of the connection.
+func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
+
+// Conn returns the underlying connection (a *tls.Conn for TLS sessions).
+func (s *Session) Conn() net.Conn { return s.conn }
+
+// Context returns a context that is cancelled when the session closes.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Done is closed when the session has closed.
+func (s *Session) Done() <-chan struct{} { return s.closed }
+
+// Err returns why the session closed (nil while it is open).
+func (s *Session) Err() error {
+	select {
+	case <-s.closed:
+		return s.closeErr
+	default:
+		return nil
+	}
+}
+
+// InFlight returns the number of requests sent and not yet answered.
+func (s *Session) InFlight() int { return len(s.window) }
+
+// call is one outstanding request.
+type call struct {
+	seq      uint32
+	deadline int64
+	ch       chan result          // synchronous callers wait here
+	cb       func(pdu.PDU, error) // asynchronous callers get this called
+	id       pdu.CommandID
+}
+
+type result struct {
+	resp pdu.PDU
+	err  error
+}
+
+var callPool = sync.Pool{New: func() any { return &call{ch: make(chan result, 1)} }}
+
+func (s *Session) nextSeq() uint32 {
+	for {
+		n := s.seq.Add(1)
+		if n <= 0x7FFFFFFF {
+			return n
+		}
+		// Wrap back to 1 (v5.0 §4.7.24); the CAS keeps concurrent callers
+		// from resetting twice.
+		if s.seq.CompareAndSwap(n, 0) {
+			continue
+		}
+	}
+}
+
+// Call sends a request and waits for its response, within ctx and the
+// response timeout. The sequence number is assigned here. When the window is
+// full Call waits for room (within ctx); it never drops the request. A
+// response with a non-zero command_status is returned together with that
+// status as the error (a pdu.Status), so callers can test
+// errors.Is(err, pdu.ESME_RTHROTTLED) and still read the response.
+func (s *Session) Call(ctx context.Context, req pdu.PDU) (pdu.PDU, error) {
+	c, err := s.send(ctx, req, nil)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-c.ch:
+		callPool.Put(c)
+		return r.resp, r.err
+	case <-ctx.Done():
+		if s.forget(c.seq) {
+			callPool.Put(c)
+		} // else a result is on its way; drop c rather than reuse it
+		return nil, ctx.Err()
+	}
+}
+
+// CallAsync sends a request and returns once it is queued; done is called
+// with the response (or error) later, from the session's reader goroutine or
+// timer, so it must not block. Waiting for window room respects ctx.
+func (s *Session) CallAsync(ctx context.Context, req pdu.PDU, done func(resp pdu.PDU, err error)) error {
+	_, err := s.send(ctx, req, done)
+	return err
+}
+
+func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)) (*call, error) {
+	id := req.CommandID()
+	if !id.HasResponse() {
+		return nil, fmt.Errorf("smpp: %s has no response; use Send", id)
+	}
+	if err := s.checkSend(id); err != nil {
+		return nil, err
+	}
+	// Window: try without blocking first, to count waits.
+	select {
+	case s.window <- struct{}{}:
+	default:
+		s.stats.windowWaits.Add(1)
+		select {
+		case s.window <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.closed:
+			return nil, s.closedErr()
+		}
+	}
+	c := callPool.Get().(*call)
+	c.cb = cb
+	c.id = id
+	c.seq = s.nextSeq()
+	c.deadline = time.Now().Add(s.cfg.responseTimeout).UnixNano()
+	req.Head().SequenceNumber = c.seq
+	req.Head().CommandStatus = 0
+	s.pmu.Lock()
+	if s.pending == nil { // closed meanwhile
+		s.pmu.Unlock()
+		<-s.window
+		callPool.Put(c)
+		return nil, s.closedErr()
+	}
+	s.pending[c.seq] = c
+	s.pmu.Unlock()
+	if err := s.write(req); err != nil {
+		if s.forget(c.seq) {
+			c.cb = nil
+			callPool.Put(c)
+		}
+		return nil, err
+	}
+	s.stats.sent(id, 0)
+	return c, nil
+}
+
+// forget removes a pending call and frees its window slot; it reports
+// whether the call was still pending (nobody else will complete it).
+func (s *Session) forget(seq uint32) bool {
+	s.pmu.Lock()
+	c, ok := s.pending[seq]
+	if ok {
+		delete(s.pending, seq)
+	}
+	s.pmu.Unlock()
+	if ok {
+		<-s.window
+		_ = c
+	}
+	return ok
+}
+
+func (c *call) complete(resp pdu.PDU, err error) {
+	if c.cb != nil {
+		cb := c.cb
+		c.cb = nil
+		callPool.Put(c)
+		cb(resp, err)
+		return
+	}
+	c.ch <- result{resp, err}
+}
+
+// Send sends a PDU that gets no response (alert_notification, outbind,
+// generic_nack) or a response the caller built itself.
+func (s *Session) Send(p pdu.PDU) error {
+	id := p.CommandID()
+	if !id.IsResponse() {
+		if err := s.checkSend(id); err != nil {
+			return err
+		}
+	}
+	if err := s.write(p); err != nil {
+		return err
+	}
+	s.stats.sent(id, p.Head().CommandStatus)
+	return nil
+}
+
+func (s *Session) checkSend(id pdu.CommandID) error {
+	select {
+	case <-s.closed:
+		return s.closedErr()
+	default:
+	}
+	if s.unbinding.Load() && id != pdu.UnbindID {
+		return ErrUnbinding
+	}
+	if st := s.State(); !allowed(s.role, st, id) {
+		return &StateError{Command: id, State: st, Role: s.role}
+	}
+	return nil
+}
+
+func (s *Session) closedErr() error {
+	if s.closeErr != nil && !errors.Is(s.closeErr, ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrClosed, s.closeErr)
+	}
+	return ErrClosed
+}
+
+// write queues p for the writer goroutine.
+func (s *Session) write(p pdu.PDU) error {
+	if s.cfg.trace != nil {
+		s.cfg.trace(s, Sent, p)
+	}
+	s.wmu.Lock()
+	if s.werr != nil {
+		err := s.werr
+		s.wmu.Unlock()
+		return err
+	}
+	buf, err := pdu.Append(s.wbuf, p)
+	s.wbuf = buf
+	s.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	select {
+	case s.wkick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (s *Session) writeLoop() {
+	defer close(s.flushed)
+	for {
+		var closing bool
+		select {
+		case <-s.wkick:
+		case <-s.closed:
+			closing = true
+		}
+		s.wmu.Lock()
+		buf := s.wbuf
+		s.wbuf = s.spare[:0]
+		s.wmu.Unlock()
+		if len(buf) > 0 {
+			s.conn.SetWriteDeadline(time.Now().Add(s.cfg.writeTimeout))
+			_, err := s.conn.Write(buf)
+			if err != nil {
+				s.wmu.Lock()
+				s.werr = fmt.Errorf("%w: write: %w", ErrClosed, err)
+				s.wmu.Unlock()
+				s.shutdown(err)
+				s.conn.Close()
+				return
+			}
+		}
+		s.spare = buf
+		if closing {
+			s.conn.Close()
+			return
+		}
+	}
+}
+
+func (s *Session) readLoop() {
+	r := pdu.NewReader(s.conn, s.cfg.maxLength)
+	for {
+		b, err := r.Next()
+		if err != nil {
+			var pe *pdu.Error
+			if errors.As(err, &pe) {
+				// A command_length we cannot frame: answer, then close,
+				// since the stream cannot be resynchronised.
+				s.stats.decodeErrors.Add(1)
+				s.log.Warn("unframeable PDU; closing", "err", err)
+				s.Send(pdu.Reply(pe))
+				s.shutdown(err)
+				return
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+				err = io.EOF
+			}
+			s.shutdown(err)
+			return
+		}
+		now := time.Now().UnixNano()
+		s.lastRecv.Store(now)
+		p, err := s.cfg.decode.Decode(b)
+		if err != nil {
+			s.badPDU(err)
+			continue
+		}
+		id := p.CommandID()
+		if id != pdu.EnquireLinkID && id != pdu.EnquireLinkRespID {
+			s.lastData.Store(now)
+		}
+		if s.cfg.trace != nil {
+			s.cfg.trace(s, Received, p)
+		}
+		s.stats.received(id, p.Head().CommandStatus)
+		if id.IsResponse() {
+			s.response(p)
+		} else {
+			s.request(p)
+		}
+	}
+}
+
+// badPDU answers a PDU that was framed but did not decode, as the spec asks,
+// and keeps the session going.
+func (s *Session) badPDU(err error) {
+	s.stats.decodeErrors.Add(1)
+	var pe *pdu.Error
+	if !errors.As(err, &pe) {
+		s.log.Warn("undecodable PDU", "err", err)
+		return
+	}
+	s.log.Warn("bad PDU", "err", err, "seq", pe.Header.SequenceNumber)
+	if pe.CommandID.IsResponse() {
+		// A response we cannot read still answers its request.
+		s.pmu.Lock()
+		c, ok := s.pending[pe.Header.SequenceNumber]
+		if ok {
+			delete(s.pending, pe.Header.SequenceNumber)
+		}
+		s.pmu.Unlock()
+		if ok {
+			<-s.window
+			c.complete(nil, err)
+		}
+		return
+	}
+	if reply := pdu.Reply(pe); reply != nil {
+		s.Send(reply)
+	}
+}
+
+func (s *Session) response(p pdu.PDU) {
+	seq := p.Head().SequenceNumber
+	s.pmu.Lock()
+	c, ok := s.pending[seq]
+	if ok {
+		delete(s.pending, seq)
+	}
+	s.pmu.Unlock()
+	if !ok {
+		s.stats.unmatched.Add(1)
+		s.log.Warn("response matches no pending request (late or unknown)", "command", p.CommandID(), "seq", seq)
+		return
+	}
+	<-s.window
+	id := p.CommandID()
+	if id != c.id.Response() && id != pdu.GenericNackID {
+		c.complete(p, fmt.Errorf("smpp: %s answered with %s", c.id, id))
+		return
+	}
+	var err error
+	if st := p.Head().CommandStatus; st != pdu.ESME_ROK {
+		err = st
+	}
+	c.complete(p, err)
+}
+
+// request handles a request from the peer.
+func (s *Session) request(p pdu.PDU) {
+	id := p.CommandID()
+	st := s.State()
+	switch id {
+	case pdu.EnquireLinkID:
+		s.Send(pdu.NewResponse(p, pdu.ESME_ROK))
+		return
+	case pdu.UnbindID:
+		if !st.Bound() {
+			s.Send(pdu.NewResponse(p, pdu.ESME_RINVBNDSTS))
+			return
+		}
+		s.setState(StateUnbound)
+		s.Send(pdu.NewResponse(p, pdu.ESME_ROK))
+		s.log.Info("peer unbound")
+		s.shutdown(errPeerUnbound)
+		return
+	case pdu.BindTransmitterID, pdu.BindReceiverID, pdu.BindTransceiverID:
+		if s.role != SMSC {
+			break // the state check below answers ESME_RINVBNDSTS
+		}
+		if st.Bound() {
+			s.Send(pdu.NewResponse(p, pdu.ESME_RALYBND))
+			return
+		}
+		if st != StateOpen && st != StateOutbound {
+			s.Send(pdu.NewResponse(p, pdu.ESME_RINVBNDSTS))
+			return
+		}
+		if s.cfg.bind == nil {
+			s.Send(pdu.NewResponse(p, pdu.ESME_RINVCMDID))
+			return
+		}
+		// Binding (authentication) may block: do it off the reader.
+		go func() {
+			if resp := s.cfg.bind(s, p); resp != nil {
+				s.Send(resp)
+			}
+		}()
+		return
+	}
+	if !allowed(peerRole(s.role), st, id) {
+		if id.HasResponse() {
+			s.Send(pdu.NewResponse(p, pdu.ESME_RINVBNDSTS))
+		}
+		return
+	}
+	if s.unbinding.Load() {
+		if id.HasResponse() {
+			// Going away: the MC is unavailable, the ESME asks for a retry.
+			st := pdu.ESME_RSYSERR
+			if s.role == ESME {
+				st = pdu.ESME_RX_T_APPN
+			}
+			s.Send(pdu.NewResponse(p, st))
+		}
+		return
+	}
+	if s.cfg.handler == nil {
+		if id.HasResponse() {
+			// Nobody takes these here: a temporary error keeps a
+			// delivery at the SMSC instead of acknowledging it away.
+			st := pdu.ESME_RINVCMDID
+			if id == pdu.DeliverSMID || id == pdu.DataSMID {
+				st = pdu.ESME_RX_T_APPN
+			}
+			s.Send(pdu.NewResponse(p, st))
+		}
+		return
+	}
+	if id.HasResponse() && int(s.inflight.Load()) >= s.cfg.inboundWindow {
+		s.stats.windowRejects.Add(1)
+		s.Send(pdu.NewResponse(p, s.cfg.windowFull))
+		return
+	}
+	s.inflight.Add(1)
+	req := &Request{PDU: p, Session: s}
+	go s.serve(req)
+}
+
+var errPeerUnbound = errors.New("smpp: peer unbound")
+
+func (s *Session) serve(req *Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("handler panicked", "command", req.PDU.CommandID(), "panic", v)
+			if !req.responded.Load() && req.PDU.CommandID().HasResponse() {
+				req.RespondStatus(pdu.ESME_RSYSERR)
+			}
+		}
+		if !req.responded.Load() {
+			if req.PDU.CommandID().HasResponse() {
+				s.log.Error("handler returned without responding; answering ESME_RSYSERR", "command", req.PDU.CommandID())
+				req.RespondStatus(pdu.ESME_RSYSERR)
+			} else {
+				req.responded.Store(true)
+				s.inflight.Add(-1)
+			}
+		}
+	}()
+	s.cfg.handler.ServeSMPP(req, req)
+}
+
+// shutdown closes the session once, failing every pending call.
+func (s *Session) shutdown(err error) {
+	s.closeOnce.Do(func() {
+		if err == nil {
+			err = ErrClosed
+		}
+		s.closeErr = err
+		s.state.Store(int32(StateClosed))
+		close(s.closed)
+		s.cancel()
+		s.pmu.Lock()
+		pend := s.pending
+		s.pending = nil
+		s.pmu.Unlock()
+		cerr := s.closedErr()
+		for _, c := range pend {
+			c.complete(nil, cerr)
+		}
+		if s.cfg.onState != nil {
+			s.cfg.onState(s, StateClosed)
+		}
+		if err == io.EOF || errors.Is(err, errPeerUnbound) || errors.Is(err, ErrClosed) {
+			s.log.Info("session closed", "reason", err)
+		} else {
+			s.log.Warn("session closed", "reason", err)
+		}
+		// The writer flushes what is queued (an unbind_resp, a
+		// generic_nack) and closes the connection; make sure it does not
+		// hang on a peer that stopped reading.
+		go func() {
+			select {
+			case <-s.flushed:
+			case <-time.After(2 * time.Second):
+				s.conn.Close()
+			}
+		}()
+	})
+}
+
+// Close closes the session at once: pending calls fail with ErrClosed.
+// Use Unbind for a graceful end.
+func (s *Session) Close() error {
+	s.shutdown(ErrClosed)
+	<-s.flushed
+	return nil
+}
+
+// Unbind ends the session gracefully: it stops taking new requests, waits
+// (within ctx) for outstanding ones to finish, sends unbind, waits for
+// unbind_resp and closes the connection.
+func (s *Session) Unbind(ctx context.Context) error {
+	if !s.State().Bound() {
+		return s.Close()
+	}
+	s.unbinding.Store(true)
+	for len(s.window) > 0 || s.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return ctx.Err()
+		case <-s.closed:
+			return nil
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	_, err := s.Call(ctx, &pdu.Unbind{})
+	s.setState(StateUnbound)
+	s.Close()
+	if err != nil && !errors.Is(err, ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Session) timerLoop() {
+	tick := s.cfg.responseTimeout / 4
+	for _, d := range []time.Duration{s.cfg.enquireInterval / 4, s.cfg.inactivity / 4, s.cfg.bindTimeout / 4} {
+		if d > 0 && d < tick {
+			tick = d
+		}
+	}
+	tick = min(max(tick, 5*time.Millisecond), time.Second)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	start := time.Now()
+	var probing atomic.Bool
+	for {
+		select {
+		case <-s.closed:
+			return
+		case now := <-t.C:
+			s.expire(now)
+			st := s.State()
+			if s.cfg.bindTimeout > 0 && (st == StateOpen || st == StateOutbound) && now.Sub(start) > s.cfg.bindTimeout {
+				s.log.Warn("not bound in time; closing", "bind_timeout", s.cfg.bindTimeout)
+				s.shutdown(fmt.Errorf("smpp: not bound within %v", s.cfg.bindTimeout))
+				return
+			}
+			if s.cfg.inactivity > 0 && st.Bound() && now.Sub(time.Unix(0, s.lastData.Load())) > s.cfg.inactivity {
+				s.log.Info("inactive; unbinding", "inactivity", s.cfg.inactivity)
+				go s.Unbind(context.Background())
+				return
+			}
+			if s.cfg.enquireInterval > 0 && now.Sub(time.Unix(0, s.lastRecv.Load())) > s.cfg.enquireInterval && probing.CompareAndSwap(false, true) {
+				err := s.CallAsync(s.ctx, &pdu.EnquireLink{}, func(_ pdu.PDU, err error) {
+					probing.Store(false)
+					if errors.Is(err, ErrTimeout) {
+						s.log.Warn("peer does not answer enquire_link; closing")
+						s.shutdown(ErrPeerDead)
+					}
+				})
+				if err != nil {
+					probing.Store(false)
+				}
+			}
+		}
+	}
+}
+
+// expire fails the calls whose response timeout has passed.
+func (s *Session) expire(now time.Time) {
+	n := now.UnixNano()
+	var late []*call
+	s.pmu.Lock()
+	for seq, c := range s.pending {
+		if c.deadline < n {
+			delete(s.pending, seq)
+			late = append(late, c)
+		}
+	}
+	s.pmu.Unlock()
+	for _, c := range late {
+		<-s.window
+		s.stats.timeouts.Add(1)
+		s.log.Warn("response timeout", "command", c.id, "seq", c.seq)
+		c.complete(nil, ErrTimeout)
+	}
+}

@@ -1,0 +1,138 @@
+package smpp
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/smppkit/smpp/pdu"
+)
+
+// Stats is a snapshot of a session's counters.
+type Stats struct {
+	// Sent and Received count PDUs by command name ("submit_sm",
+	// "submit_sm_resp", …).
+	Sent     map[string]uint64
+	Received map[string]uint64
+	// SentErrors and ReceivedErrors count responses with a non-zero
+	// status, by "command status" ("submit_sm_resp ESME_RTHROTTLED").
+	SentErrors     map[string]uint64
+	ReceivedErrors map[string]uint64
+	// Timeouts counts requests that got no response in time.
+	Timeouts uint64
+	// WindowWaits counts requests that had to wait for window room.
+	WindowWaits uint64
+	// WindowRejects counts peer requests refused because the inbound
+	// window was full.
+	WindowRejects uint64
+	// Unmatched counts responses that matched no pending request (late).
+	Unmatched uint64
+	// DecodeErrors counts PDUs that could not be framed or decoded.
+	DecodeErrors uint64
+}
+
+// counters are lock-free for the common case (a known command, status OK);
+// error statuses go to a small map under a mutex.
+type counters struct {
+	sentN, recvN                         [64]atomic.Uint64
+	timeouts, windowWaits, windowRejects atomic.Uint64
+	unmatched, decodeErrors              atomic.Uint64
+	mu                                   sync.Mutex
+	sentErr, recvErr                     map[statusKey]uint64
+}
+
+type statusKey struct {
+	id pdu.CommandID
+	st pdu.Status
+}
+
+// commandIndex maps a command id to a slot; 63 holds every other id.
+func commandIndex(id pdu.CommandID) int {
+	base := uint32(id) & 0x7FFFFFFF
+	var i int
+	switch {
+	case base <= 0x0B:
+		i = int(base)
+	case base == 0x15:
+		i = 12
+	case base == 0x21:
+		i = 13
+	case base >= 0x102 && base <= 0x103:
+		i = 14 + int(base-0x102)
+	case base >= 0x111 && base <= 0x113:
+		i = 16 + int(base-0x111)
+	default:
+		return 63
+	}
+	if id.IsResponse() {
+		i += 20
+	}
+	return i
+}
+
+func (c *counters) sent(id pdu.CommandID, st pdu.Status) {
+	c.sentN[commandIndex(id)].Add(1)
+	if st != pdu.ESME_ROK {
+		c.mu.Lock()
+		if c.sentErr == nil {
+			c.sentErr = map[statusKey]uint64{}
+		}
+		c.sentErr[statusKey{id, st}]++
+		c.mu.Unlock()
+	}
+}
+
+func (c *counters) received(id pdu.CommandID, st pdu.Status) {
+	c.recvN[commandIndex(id)].Add(1)
+	if st != pdu.ESME_ROK {
+		c.mu.Lock()
+		if c.recvErr == nil {
+			c.recvErr = map[statusKey]uint64{}
+		}
+		c.recvErr[statusKey{id, st}]++
+		c.mu.Unlock()
+	}
+}
+
+// Stats returns a snapshot of the session's counters.
+func (s *Session) Stats() Stats {
+	c := &s.stats
+	st := Stats{
+		Sent: map[string]uint64{}, Received: map[string]uint64{},
+		SentErrors: map[string]uint64{}, ReceivedErrors: map[string]uint64{},
+		Timeouts: c.timeouts.Load(), WindowWaits: c.windowWaits.Load(), WindowRejects: c.windowRejects.Load(),
+		Unmatched: c.unmatched.Load(), DecodeErrors: c.decodeErrors.Load(),
+	}
+	for _, id := range allCommandIDs {
+		if n := c.sentN[commandIndex(id)].Load(); n > 0 {
+			st.Sent[id.String()] = n
+		}
+		if n := c.recvN[commandIndex(id)].Load(); n > 0 {
+			st.Received[id.String()] = n
+		}
+	}
+	if n := c.sentN[63].Load(); n > 0 {
+		st.Sent["other"] = n
+	}
+	if n := c.recvN[63].Load(); n > 0 {
+		st.Received["other"] = n
+	}
+	c.mu.Lock()
+	for k, n := range c.sentErr {
+		st.SentErrors[k.id.String()+" "+k.st.String()] = n
+	}
+	for k, n := range c.recvErr {
+		st.ReceivedErrors[k.id.String()+" "+k.st.String()] = n
+	}
+	c.mu.Unlock()
+	return st
+}
+
+var allCommandIDs = []pdu.CommandID{
+	pdu.GenericNackID, pdu.BindReceiverID, pdu.BindReceiverRespID, pdu.BindTransmitterID, pdu.BindTransmitterRespID,
+	pdu.QuerySMID, pdu.QuerySMRespID, pdu.SubmitSMID, pdu.SubmitSMRespID, pdu.DeliverSMID, pdu.DeliverSMRespID,
+	pdu.UnbindID, pdu.UnbindRespID, pdu.ReplaceSMID, pdu.ReplaceSMRespID, pdu.CancelSMID, pdu.CancelSMRespID,
+	pdu.BindTransceiverID, pdu.BindTransceiverRespID, pdu.OutbindID, pdu.EnquireLinkID, pdu.EnquireLinkRespID,
+	pdu.SubmitMultiID, pdu.SubmitMultiRespID, pdu.AlertNotificationID, pdu.DataSMID, pdu.DataSMRespID,
+	pdu.BroadcastSMID, pdu.BroadcastSMRespID, pdu.QueryBroadcastSMID, pdu.QueryBroadcastSMRespID,
+	pdu.CancelBroadcastSMID, pdu.CancelBroadcastSMRespID,
+}
