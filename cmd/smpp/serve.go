@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	smpp "github.com/smppkit/smpp"
+	"github.com/smppkit/smpp/pdu"
+)
+
+func init() {
+	register(command{name: "serve", summary: "run a minimal SMSC that accepts every bind and answers every request at once", run: runServe})
+}
+
+func runServe(e env) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	addr := fs.String("addr", "127.0.0.1:2775", "listen address")
+	password := fs.String("password", "", "if set, binds with another password get ESME_RBINDFAIL")
+	window := fs.Int("window", 100, "requests handled at once per session")
+	trace := fs.Bool("trace", false, "print every PDU sent and received (to stderr)")
+	verbose := fs.Bool("v", false, "log session events to stderr")
+	if err := fs.Parse(e.args); err != nil {
+		return 2
+	}
+	var ids atomic.Uint64
+	srv := &smpp.Server{
+		Addr:   *addr,
+		Window: *window,
+		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
+			switch r.PDU.(type) {
+			case *pdu.SubmitSM:
+				w.Respond(&pdu.SubmitSMResp{MessageID: strconv.FormatUint(ids.Add(1), 16)})
+			case *pdu.DataSM:
+				w.Respond(&pdu.DataSMResp{MessageID: strconv.FormatUint(ids.Add(1), 16)})
+			case *pdu.SubmitMulti:
+				w.Respond(&pdu.SubmitMultiResp{MessageID: strconv.FormatUint(ids.Add(1), 16)})
+			default:
+				w.RespondStatus(pdu.ESME_ROK)
+			}
+		}),
+	}
+	if *password != "" {
+		srv.Auth = func(_ context.Context, b *smpp.BindRequest) pdu.Status {
+			if b.Password != *password {
+				return pdu.ESME_RBINDFAIL
+			}
+			return pdu.ESME_ROK
+		}
+	}
+	if *verbose {
+		srv.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if *trace {
+		srv.Trace = tracer(e.stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Fprintf(e.stderr, "smpp serve: listening on %s\n", *addr)
+	select {
+	case err := <-errc:
+		fmt.Fprintln(e.stderr, "smpp serve:", err)
+		return 1
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	return 0
+}
