@@ -25,14 +25,18 @@ type Reader struct {
 
 // NewReader returns a Reader that accepts PDUs of at most maxLength octets
 // (DefaultMaxLength if maxLength <= 0).
-func NewReader(r io.Reader, maxLength int) *Reader {
+func NewReader(r io.Reader, maxLength int) *Reader { return NewReaderSize(r, maxLength, 4096) }
+
+// NewReaderSize is NewReader with the size of the read buffer: a larger one
+// takes more PDUs per system call under load.
+func NewReaderSize(r io.Reader, maxLength, size int) *Reader {
 	if maxLength <= 0 {
 		maxLength = DefaultMaxLength
 	}
 	if maxLength < HeaderSize {
 		maxLength = HeaderSize
 	}
-	return &Reader{r: r, max: maxLength, buf: make([]byte, 4096)}
+	return &Reader{r: r, max: maxLength, buf: make([]byte, max(size, HeaderSize))}
 }
 
 // SetDecodeOptions sets the options Read decodes with.

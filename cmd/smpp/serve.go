@@ -61,6 +61,15 @@ func runServe(e env) int {
 	if *trace {
 		srv.Trace = tracer(e.stderr)
 	}
+	if *verbose {
+		srv.ConnState = func(s *smpp.Session, st smpp.State) {
+			if st == smpp.StateClosed {
+				stats := s.Stats()
+				fmt.Fprintf(e.stderr, "session %s closed: received %v, writes %d (%d octets)\n",
+					s.RemoteAddr(), stats.Received, stats.Writes, stats.BytesWritten)
+			}
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
