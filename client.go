@@ -101,6 +101,10 @@ type ClientConfig struct {
 	// long messages and tells receipts from mobile-originated messages.
 	Inbound *Inbound
 
+	// OutbindAuth checks the system_id and password of an SMSC's outbind
+	// (AcceptOutbind); nil accepts any.
+	OutbindAuth func(systemID, password string) bool
+
 	// Lenient decodes what sloppy SMSCs send (see pdu.DecodeOptions).
 	Lenient bool
 	// MaxPDULength bounds command_length. Default pdu.DefaultMaxLength.

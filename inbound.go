@@ -108,19 +108,17 @@ func (in *Inbound) init() {
 	})
 }
 
-// remember records the ids of a sent message for receipt matching.
-func (in *Inbound) remember(m *SentMessage) {
+// remember records one id of a sent message for receipt matching.
+func (in *Inbound) remember(m *SentMessage, id string) {
 	in.init()
 	in.sentMu.Lock()
 	defer in.sentMu.Unlock()
-	for _, id := range m.IDs {
-		in.sent[id] = m
-		in.sentAt = append(in.sentAt, sentEntry{id, m.At})
-	}
+	in.sent[id] = m
+	in.sentAt = append(in.sentAt, sentEntry{id, m.At})
 	// Forget the oldest beyond the bounds.
 	cut := 0
 	for cut < len(in.sentAt) && (len(in.sentAt)-cut > sentMax || time.Since(in.sentAt[cut].at) > sentTTL) {
-		if in.sent[in.sentAt[cut].id] != nil && in.sent[in.sentAt[cut].id].At.Equal(in.sentAt[cut].at) {
+		if old := in.sent[in.sentAt[cut].id]; old != nil && old.At.Equal(in.sentAt[cut].at) {
 			delete(in.sent, in.sentAt[cut].id)
 		}
 		cut++
@@ -128,6 +126,13 @@ func (in *Inbound) remember(m *SentMessage) {
 	if cut > 0 {
 		in.sentAt = append(in.sentAt[:0], in.sentAt[cut:]...)
 	}
+}
+
+// setIDs fills in a sent message's ids in part order once all are known.
+func (in *Inbound) setIDs(m *SentMessage, ids []string) {
+	in.sentMu.Lock()
+	m.IDs = ids
+	in.sentMu.Unlock()
 }
 
 func (in *Inbound) lookup(id string) *SentMessage {

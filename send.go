@@ -115,17 +115,26 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 	}
 	ids := make([]string, len(parts))
 	errs := make([]error, len(parts))
+	// The ids are remembered for receipt matching as each response comes
+	// in, on the session's reader, so that a receipt the SMSC sends right
+	// behind its submit_sm_resp always finds them.
+	var track func(string)
+	var sent *SentMessage
+	if in := c.cfg.Inbound; in != nil && m.Receipt {
+		sent = &SentMessage{To: m.To, Text: m.Text, At: time.Now()}
+		track = func(id string) { in.remember(sent, id) }
+	}
 	var wg sync.WaitGroup
 	for i, p := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := c.Submit(ctx, p)
+			id, err := c.submitTracked(ctx, p, track)
 			if err != nil {
 				errs[i] = fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
 				return
 			}
-			ids[i] = resp.MessageID
+			ids[i] = id
 		}()
 	}
 	wg.Wait()
@@ -135,8 +144,52 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 			ok = append(ok, id)
 		}
 	}
-	if c.cfg.Inbound != nil && m.Receipt && len(ok) > 0 {
-		c.cfg.Inbound.remember(&SentMessage{IDs: ok, To: m.To, Text: m.Text, At: time.Now()})
+	if sent != nil {
+		c.cfg.Inbound.setIDs(sent, ok)
 	}
 	return ok, errors.Join(errs...)
+}
+
+// submitTracked is Submit that calls track(id) from the reader goroutine as
+// the response arrives; it slows down and retries on ESME_RTHROTTLED like
+// Call.
+func (c *Client) submitTracked(ctx context.Context, p *pdu.SubmitSM, track func(string)) (string, error) {
+	for {
+		s, err := c.Session(ctx)
+		if err != nil {
+			return "", err
+		}
+		if err := c.waitThrottle(ctx); err != nil {
+			return "", err
+		}
+		done := make(chan result, 1)
+		err = s.CallAsync(ctx, p, func(resp pdu.PDU, err error) {
+			if r, ok := resp.(*pdu.SubmitSMResp); ok && err == nil && track != nil {
+				track(r.MessageID)
+			}
+			done <- result{resp, err}
+		})
+		if err != nil {
+			return "", err
+		}
+		var r result
+		select {
+		case r = <-done:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		if errors.Is(r.err, pdu.ESME_RTHROTTLED) && !c.cfg.NoThrottleRetry {
+			c.throttled()
+			continue
+		}
+		if r.err != nil {
+			return "", r.err
+		}
+		c.throttle.Store(0)
+		resp, ok := r.resp.(*pdu.SubmitSMResp)
+		if !ok {
+			return "", fmt.Errorf("smpp: submit_sm answered with %s", r.resp.CommandID())
+		}
+		return resp.MessageID, nil
+	}
 }

@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -148,13 +149,13 @@ type Session struct {
 
 	// outbound requests
 	seq     atomic.Uint32
-	window  chan struct{}
+	window  *window
 	pmu     sync.Mutex
 	pending map[uint32]*call
 
 	// inbound requests being handled, and the workers handling them
 	inflight atomic.Int32
-	jobs     chan *Request
+	jobs     chan job
 	workers  atomic.Int32
 	idle     atomic.Int32
 
@@ -164,6 +165,7 @@ type Session struct {
 	dataSeen atomic.Bool  // … other than enquire_link(_resp)
 	clock    atomic.Int64 // unix nanos, refreshed every tick
 	writing  atomic.Int64 // unix nanos when the current write began, 0 if none
+	tick     time.Duration
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -185,15 +187,16 @@ func newSession(conn net.Conn, role Role, cfg settings) *Session {
 		wbuf:    make([]byte, 0, 16<<10),
 		spare:   make([]byte, 0, 16<<10),
 		wkick:   make(chan struct{}, 1),
-		window:  make(chan struct{}, cfg.window),
+		window:  newWindow(cfg.window),
 		pending: make(map[uint32]*call, cfg.window),
 		closed:  make(chan struct{}),
 		flushed: make(chan struct{}),
-		jobs:    make(chan *Request, cfg.inboundWindow),
+		jobs:    make(chan job, cfg.inboundWindow),
 	}
 	s.log = cfg.logger.With("remote", conn.RemoteAddr().String(), "role", role.String())
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock.Store(time.Now().UnixNano())
+	s.tick = cfg.timerTick()
 	return s
 }
 
@@ -250,7 +253,7 @@ func (s *Session) Err() error {
 }
 
 // InFlight returns the number of requests sent and not yet answered.
-func (s *Session) InFlight() int { return len(s.window) }
+func (s *Session) InFlight() int { return s.window.inFlight() }
 
 // call is one outstanding request.
 type call struct {
@@ -322,29 +325,28 @@ func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)
 		return nil, err
 	}
 	// Window: try without blocking first, to count waits.
-	select {
-	case s.window <- struct{}{}:
-	default:
+	if !s.window.tryAcquire() {
 		s.stats.windowWaits.Add(1)
-		select {
-		case s.window <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.closed:
-			return nil, s.closedErr()
+		if err := s.window.acquire(ctx, s.closed); err != nil {
+			if errors.Is(err, ErrClosed) {
+				err = s.closedErr()
+			}
+			return nil, err
 		}
 	}
 	c := callPool.Get().(*call)
 	c.cb = cb
 	c.id = id
 	c.seq = s.nextSeq()
-	c.deadline = s.clock.Load() + int64(s.cfg.responseTimeout)
+	// The coarse clock lags by up to a tick: add one, so a timeout never
+	// fires early (and at most a quarter of itself late).
+	c.deadline = s.clock.Load() + int64(s.cfg.responseTimeout) + int64(s.tick)
 	req.Head().SequenceNumber = c.seq
 	req.Head().CommandStatus = 0
 	s.pmu.Lock()
 	if s.pending == nil { // closed meanwhile
 		s.pmu.Unlock()
-		<-s.window
+		s.window.release(true)
 		callPool.Put(c)
 		return nil, s.closedErr()
 	}
@@ -371,7 +373,7 @@ func (s *Session) forget(seq uint32) bool {
 	}
 	s.pmu.Unlock()
 	if ok {
-		<-s.window
+		s.window.release(true)
 		_ = c
 	}
 	return ok
@@ -529,6 +531,9 @@ func (s *Session) readLoop() {
 		if !s.recvSeen.Load() {
 			s.recvSeen.Store(true)
 		}
+		if s.dispatch(b) {
+			continue
+		}
 		p, err := s.cfg.decode.Decode(b)
 		if err != nil {
 			s.badPDU(err)
@@ -569,7 +574,7 @@ func (s *Session) badPDU(err error) {
 		}
 		s.pmu.Unlock()
 		if ok {
-			<-s.window
+			s.window.release(true)
 			c.complete(nil, err)
 		}
 		return
@@ -592,7 +597,7 @@ func (s *Session) response(p pdu.PDU) {
 		s.log.Warn("response matches no pending request (late or unknown)", "command", p.CommandID(), "seq", seq)
 		return
 	}
-	<-s.window
+	s.window.release(true)
 	id := p.CommandID()
 	if id != c.id.Response() && id != pdu.GenericNackID {
 		c.complete(p, fmt.Errorf("smpp: %s answered with %s", c.id, id))
@@ -682,7 +687,49 @@ func (s *Session) request(p pdu.PDU) {
 		return
 	}
 	s.inflight.Add(1)
-	s.jobs <- &Request{PDU: p, Session: s} // never blocks: inflight ≤ cap
+	s.enqueue(job{p: p})
+}
+
+// job is a request for a worker: raw octets to decode, or a decoded PDU.
+type job struct {
+	raw []byte
+	p   pdu.PDU
+}
+
+// dispatch hands a request for the Handler to a worker without decoding it:
+// the reader only frames and checks the header, and the workers decode in
+// parallel. It reports false for what the reader must decode itself:
+// responses, session management (binds, unbind, enquire_link), unknown
+// commands, and requests the state or the window refuse (answered from the
+// header).
+func (s *Session) dispatch(b []byte) bool {
+	id := pdu.CommandID(binary.BigEndian.Uint32(b[4:]))
+	if id.IsResponse() || s.cfg.handler == nil || s.unbinding.Load() {
+		return false
+	}
+	switch id {
+	case pdu.EnquireLinkID, pdu.UnbindID, pdu.BindTransmitterID, pdu.BindReceiverID, pdu.BindTransceiverID, pdu.OutbindID:
+		return false
+	}
+	if !id.HasResponse() || !allowed(peerRole(s.role), s.State(), id) || int(s.inflight.Load()) >= s.cfg.inboundWindow {
+		return false
+	}
+	if !pdu.Known(id) {
+		return false
+	}
+	if id != pdu.EnquireLinkID && !s.dataSeen.Load() {
+		s.dataSeen.Store(true)
+	}
+	s.stats.received(id, pdu.Status(binary.BigEndian.Uint32(b[8:])))
+	s.inflight.Add(1)
+	s.enqueue(job{raw: append([]byte(nil), b...)})
+	return true
+}
+
+// enqueue queues a raw request for the workers; it never blocks, since
+// inflight ≤ the channel's capacity.
+func (s *Session) enqueue(j job) {
+	s.jobs <- j
 	// Workers are started as the load needs them, up to the inbound
 	// window, and then stay: handing a request to a parked worker is much
 	// cheaper than starting a goroutine per request.
@@ -692,16 +739,28 @@ func (s *Session) request(p pdu.PDU) {
 	}
 }
 
-// work handles requests until the session's reader stops.
+// work decodes and handles requests until the session's reader stops.
 func (s *Session) work() {
 	for {
 		s.idle.Add(1)
-		req, ok := <-s.jobs
+		j, ok := <-s.jobs
 		s.idle.Add(-1)
 		if !ok {
 			return
 		}
-		s.serve(req)
+		p := j.p
+		if p == nil {
+			var err error
+			if p, err = s.cfg.decode.DecodeOwned(j.raw); err != nil {
+				s.inflight.Add(-1)
+				s.badPDU(err)
+				continue
+			}
+			if s.cfg.trace != nil {
+				s.cfg.trace(s, Received, p)
+			}
+		}
+		s.serve(&Request{PDU: p, Session: s})
 	}
 }
 
@@ -783,7 +842,7 @@ func (s *Session) Unbind(ctx context.Context) error {
 		return s.Close()
 	}
 	s.unbinding.Store(true)
-	for len(s.window) > 0 || s.inflight.Load() > 0 {
+	for s.window.inFlight() > 0 || s.inflight.Load() > 0 {
 		select {
 		case <-ctx.Done():
 			s.Close()
@@ -802,15 +861,20 @@ func (s *Session) Unbind(ctx context.Context) error {
 	return nil
 }
 
-func (s *Session) timerLoop() {
-	tick := s.cfg.responseTimeout / 4
-	for _, d := range []time.Duration{s.cfg.enquireInterval / 4, s.cfg.inactivity / 4, s.cfg.bindTimeout / 4} {
+// timerTick is how often the timer goroutine looks: a quarter of the
+// shortest timer, within 5 ms..1 s.
+func (c *settings) timerTick() time.Duration {
+	tick := c.responseTimeout / 4
+	for _, d := range []time.Duration{c.enquireInterval / 4, c.inactivity / 4, c.bindTimeout / 4} {
 		if d > 0 && d < tick {
 			tick = d
 		}
 	}
-	tick = min(max(tick, 5*time.Millisecond), time.Second)
-	t := time.NewTicker(tick)
+	return min(max(tick, 5*time.Millisecond), time.Second)
+}
+
+func (s *Session) timerLoop() {
+	t := time.NewTicker(s.tick)
 	defer t.Stop()
 	start := time.Now()
 	lastRecv, lastData := start, start
@@ -874,7 +938,7 @@ func (s *Session) expire(now time.Time) {
 	}
 	s.pmu.Unlock()
 	for _, c := range late {
-		<-s.window
+		s.window.release(true)
 		s.stats.timeouts.Add(1)
 		s.log.Warn("response timeout", "command", c.id, "seq", c.seq)
 		c.complete(nil, ErrTimeout)

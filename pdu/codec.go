@@ -29,7 +29,14 @@ func Decode(b []byte) (PDU, error) { return DecodeOptions{}.Decode(b) }
 // On failure the error is an *Error naming the field, the offset and the
 // command_status to answer with; its header fields are filled in as far as
 // they could be read, so a session can answer with the right sequence number.
-func (o DecodeOptions) Decode(b []byte) (PDU, error) {
+func (o DecodeOptions) Decode(b []byte) (PDU, error) { return o.decode(b, true) }
+
+// DecodeOwned is Decode without the copy: the PDU's string and octet fields
+// share b, which the caller hands over and must not change afterwards. It
+// saves an allocation where the caller has its own copy already.
+func (o DecodeOptions) DecodeOwned(b []byte) (PDU, error) { return o.decode(b, false) }
+
+func (o DecodeOptions) decode(b []byte, copyBody bool) (PDU, error) {
 	if len(b) < HeaderSize {
 		return nil, &Error{Status: ESME_RINVCMDLEN, Offset: 0, Msg: "shorter than the 16-octet header", Fatal: true}
 	}
@@ -51,8 +58,11 @@ func (o DecodeOptions) Decode(b []byte) (PDU, error) {
 		// habit for deliver_sm_resp and friends on success.
 		return p, nil
 	}
-	data := make([]byte, len(body))
-	copy(data, body)
+	data := body[:len(body):len(body)]
+	if copyBody {
+		data = make([]byte, len(body))
+		copy(data, body)
+	}
 	f := walkers.Get().(*Fields)
 	*f = Fields{mode: modeDecode, id: id, in: data, str: bytesString(data), lenient: o.Lenient}
 	p.Fields(f)

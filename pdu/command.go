@@ -148,6 +148,9 @@ func New(id CommandID) PDU {
 	return c.make()
 }
 
+// Known reports whether the codec can decode PDUs with this id.
+func Known(id CommandID) bool { return lookup(id) != nil }
+
 // CommandByName finds a command id by its spec (or registered) name.
 func CommandByName(name string) (CommandID, bool) {
 	if c, ok := byName[name]; ok {

@@ -48,7 +48,7 @@ func (h *hist) quantile(q float64) time.Duration {
 			e, sub := i/16, uint64(i%16)
 			var hi uint64
 			if e >= 4 {
-				hi = (1<<e | (sub+1)<<(e-4)) - 1
+				hi = (1<<e + (sub+1)<<(e-4)) - 1
 			} else {
 				hi = uint64(1) << e
 			}
