@@ -12,11 +12,24 @@ import (
 	"time"
 
 	smpp "github.com/smppkit/smpp"
+	"github.com/smppkit/smpp/dlr"
 	"github.com/smppkit/smpp/pdu"
 )
 
 func init() {
 	register(command{name: "serve", summary: "run a minimal SMSC that accepts every bind and answers every request at once", run: runServe})
+}
+
+// sendReceipt sends a DELIVRD receipt for a submit_sm on the same session.
+func sendReceipt(s *smpp.Session, p *pdu.SubmitSM, id string) {
+	now := time.Now()
+	rc := dlr.New(id, now, now, pdu.StateDelivered, string(p.ShortMessage))
+	d := &pdu.DeliverSM{ESMClass: 0x04, SourceAddrTON: p.DestAddrTON, SourceAddrNPI: p.DestAddrNPI, SourceAddr: p.DestinationAddr,
+		DestAddrTON: p.SourceAddrTON, DestAddrNPI: p.SourceAddrNPI, DestinationAddr: p.SourceAddr,
+		ShortMessage: []byte(rc.String()), TLVs: rc.TLVs()}
+	ctx, cancel := context.WithTimeout(s.Context(), 30*time.Second)
+	defer cancel()
+	s.Call(ctx, d)
 }
 
 func runServe(e env) int {
@@ -26,6 +39,7 @@ func runServe(e env) int {
 	password := fs.String("password", "", "if set, binds with another password get ESME_RBINDFAIL")
 	window := fs.Int("window", 100, "requests handled at once per session")
 	trace := fs.Bool("trace", false, "print every PDU sent and received (to stderr)")
+	dlrFlag := fs.Bool("dlr", false, "send a DELIVRD receipt for each submit_sm that asks for one (to receiver/transceiver binds)")
 	verbose := fs.Bool("v", false, "log session events to stderr")
 	if err := fs.Parse(e.args); err != nil {
 		return 2
@@ -35,9 +49,13 @@ func runServe(e env) int {
 		Addr:   *addr,
 		Window: *window,
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
-			switch r.PDU.(type) {
+			switch p := r.PDU.(type) {
 			case *pdu.SubmitSM:
-				w.Respond(&pdu.SubmitSMResp{MessageID: strconv.FormatUint(ids.Add(1), 16)})
+				id := strconv.FormatUint(ids.Add(1), 16)
+				w.Respond(&pdu.SubmitSMResp{MessageID: id})
+				if *dlrFlag && p.RegisteredDelivery&3 != 0 && r.Session.State() == smpp.StateBoundTRX {
+					go sendReceipt(r.Session, p, id)
+				}
 			case *pdu.DataSM:
 				w.Respond(&pdu.DataSMResp{MessageID: strconv.FormatUint(ids.Add(1), 16)})
 			case *pdu.SubmitMulti:
