@@ -16,8 +16,9 @@ import (
 // may go out in any order, as SMPP allows.
 //
 // ServeSMPP must answer each request that has a response exactly once,
-// through w, before or after it returns. A handler that returns without
-// answering gets ESME_RSYSERR sent for it; one that panics, too. Binds,
+// through w: before it returns, or later from another goroutine after calling
+// w.Detach. A handler that returns without answering (and without Detach)
+// gets ESME_RSYSERR sent for it; one that panics, too. Binds,
 // unbind and enquire_link are handled by the session and never reach it.
 type Handler interface {
 	ServeSMPP(w ResponseWriter, r *Request)
@@ -36,6 +37,11 @@ type ResponseWriter interface {
 	Respond(resp pdu.PDU) error
 	// RespondStatus sends the request's empty response with a status.
 	RespondStatus(status pdu.Status) error
+	// Detach says the response will be sent later, from another goroutine
+	// (after a store commits, a backend answers…): ServeSMPP may then
+	// return without responding. The request keeps its place in the
+	// session's inbound window until it is answered.
+	Detach()
 }
 
 // Request is a request from the peer, with the session it came on.
@@ -44,7 +50,11 @@ type Request struct {
 	Session *Session
 
 	responded atomic.Bool
+	detached  atomic.Bool
 }
+
+// Detach implements ResponseWriter.
+func (r *Request) Detach() { r.detached.Store(true) }
 
 // Context is cancelled when the session closes.
 func (r *Request) Context() context.Context { return r.Session.ctx }

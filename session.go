@@ -94,6 +94,8 @@ type settings struct {
 	logger          *slog.Logger
 	trace           func(s *Session, d Direction, p pdu.PDU)
 	handler         Handler
+	// inline runs the handler on the reader goroutine.
+	inline bool
 	// bind decides an inbound bind (server side); nil refuses binds.
 	bind func(s *Session, p pdu.PDU) pdu.PDU
 	// onState is told about state changes (server bookkeeping).
@@ -141,11 +143,16 @@ type Session struct {
 	peerVer   atomic.Uint32          // the peer's interface version, if known
 
 	// writing
-	wmu   sync.Mutex
+	wmu   sync.Mutex // guards wbuf and werr
 	wbuf  []byte
+	wio   sync.Mutex // serialises writes to conn; guards spare
 	spare []byte
 	werr  error
 	wkick chan struct{}
+	// holdKick is set while the reader has more PDUs buffered: what is
+	// written meanwhile waits for the end of the batch, so a batch of
+	// requests gets its responses in as few writes as possible.
+	holdKick atomic.Bool
 
 	// outbound requests
 	seq     atomic.Uint32
@@ -445,11 +452,17 @@ func (s *Session) write(p pdu.PDU) error {
 	if err != nil {
 		return err
 	}
+	if !s.holdKick.Load() {
+		s.kick()
+	}
+	return nil
+}
+
+func (s *Session) kick() {
 	select {
 	case s.wkick <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 func (s *Session) queued() int {
@@ -479,37 +492,64 @@ func (s *Session) writeLoop() {
 		case <-s.closed:
 			closing = true
 		}
-		s.wmu.Lock()
-		buf := s.wbuf
-		s.wbuf = s.spare[:0]
-		s.wmu.Unlock()
-		if len(buf) > 0 {
-			s.writing.Store(s.clock.Load())
-			_, err := s.conn.Write(buf)
-			s.writing.Store(0)
-			s.stats.writes.Add(1)
-			s.stats.bytesWritten.Add(uint64(len(buf)))
-			if err != nil {
-				s.wmu.Lock()
-				s.werr = fmt.Errorf("%w: write: %w", ErrClosed, err)
-				s.wmu.Unlock()
-				s.shutdown(err)
-				s.conn.Close()
-				return
-			}
-		}
-		s.spare = buf
-		if closing {
+		s.wio.Lock()
+		err := s.flushLocked()
+		s.wio.Unlock()
+		if err != nil || closing {
 			s.conn.Close()
 			return
 		}
 	}
 }
 
+// flushNow writes what is queued from the calling goroutine, unless a write
+// is already under way (then the writer goroutine is asked to follow up).
+// The reader calls it at the end of a batch: one goroutine switch fewer per
+// batch than waking the writer.
+func (s *Session) flushNow() {
+	if !s.wio.TryLock() {
+		s.kick()
+		return
+	}
+	s.flushLocked()
+	s.wio.Unlock()
+}
+
+// flushLocked writes the queued octets in one system call; s.wio is held.
+func (s *Session) flushLocked() error {
+	s.wmu.Lock()
+	buf := s.wbuf
+	s.wbuf = s.spare[:0]
+	s.wmu.Unlock()
+	if len(buf) == 0 {
+		s.spare = buf
+		return nil
+	}
+	s.writing.Store(s.clock.Load())
+	_, err := s.conn.Write(buf)
+	s.writing.Store(0)
+	s.stats.writes.Add(1)
+	s.stats.bytesWritten.Add(uint64(len(buf)))
+	s.spare = buf
+	if err != nil {
+		s.wmu.Lock()
+		s.werr = fmt.Errorf("%w: write: %w", ErrClosed, err)
+		s.wmu.Unlock()
+		s.shutdown(err)
+	}
+	return err
+}
+
 func (s *Session) readLoop() {
 	defer close(s.jobs) // the reader is the only sender; workers then exit
 	r := pdu.NewReaderSize(s.conn, s.cfg.maxLength, 64<<10)
 	for {
+		if hold := r.HasNext(); hold != s.holdKick.Load() {
+			s.holdKick.Store(hold)
+			if !hold {
+				s.flushNow()
+			}
+		}
 		b, err := r.Next()
 		if err != nil {
 			var pe *pdu.Error
@@ -687,6 +727,10 @@ func (s *Session) request(p pdu.PDU) {
 		return
 	}
 	s.inflight.Add(1)
+	if s.cfg.inline {
+		s.serve(&Request{PDU: p, Session: s})
+		return
+	}
 	s.enqueue(job{p: p})
 }
 
@@ -704,7 +748,7 @@ type job struct {
 // header).
 func (s *Session) dispatch(b []byte) bool {
 	id := pdu.CommandID(binary.BigEndian.Uint32(b[4:]))
-	if id.IsResponse() || s.cfg.handler == nil || s.unbinding.Load() {
+	if id.IsResponse() || s.cfg.handler == nil || s.cfg.inline || s.unbinding.Load() {
 		return false
 	}
 	switch id {
@@ -774,7 +818,7 @@ func (s *Session) serve(req *Request) {
 				req.RespondStatus(pdu.ESME_RSYSERR)
 			}
 		}
-		if !req.responded.Load() {
+		if !req.responded.Load() && !req.detached.Load() {
 			if req.PDU.CommandID().HasResponse() {
 				s.log.Error("handler returned without responding; answering ESME_RSYSERR", "command", req.PDU.CommandID())
 				req.RespondStatus(pdu.ESME_RSYSERR)

@@ -46,6 +46,13 @@ func (r *Reader) SetDecodeOptions(o DecodeOptions) { r.opts = o }
 // yet returned as PDUs.
 func (r *Reader) Buffered() int { return r.tail - r.head }
 
+// HasNext reports whether a whole PDU is buffered, so that Next will return
+// without reading from the stream.
+func (r *Reader) HasNext() bool {
+	n := r.tail - r.head
+	return n >= HeaderSize && int(binary.BigEndian.Uint32(r.buf[r.head:])) <= n
+}
+
 // Next returns the octets of the next whole PDU, header included. The slice
 // is valid only until the next call. At a clean end of stream it returns
 // io.EOF; a stream that ends inside a PDU gives io.ErrUnexpectedEOF. A
