@@ -359,7 +359,11 @@ func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)
 	}
 	s.pending[c.seq] = c
 	s.pmu.Unlock()
-	if err := s.write(req); err != nil {
+	// A caller that has just filled the window writes the queue out
+	// itself (it is about to wait anyway): a window-bound producer then
+	// costs no writer wake-ups at all.
+	full := s.window.full()
+	if err := s.writeKick(req, !full); err != nil {
 		if s.forget(c.seq) {
 			c.cb = nil
 			callPool.Put(c)
@@ -367,6 +371,9 @@ func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)
 		return nil, err
 	}
 	s.stats.sent(id, 0)
+	if full {
+		s.flushNow()
+	}
 	return c, nil
 }
 
@@ -436,7 +443,11 @@ func (s *Session) closedErr() error {
 }
 
 // write queues p for the writer goroutine.
-func (s *Session) write(p pdu.PDU) error {
+func (s *Session) write(p pdu.PDU) error { return s.writeKick(p, true) }
+
+// writeKick queues p and, if kick, wakes the writer (unless the reader is
+// holding writes until the end of its batch).
+func (s *Session) writeKick(p pdu.PDU, kick bool) error {
 	if s.cfg.trace != nil {
 		s.cfg.trace(s, Sent, p)
 	}
@@ -452,7 +463,7 @@ func (s *Session) write(p pdu.PDU) error {
 	if err != nil {
 		return err
 	}
-	if !s.holdKick.Load() {
+	if kick && !s.holdKick.Load() {
 		s.kick()
 	}
 	return nil
@@ -543,6 +554,7 @@ func (s *Session) flushLocked() error {
 func (s *Session) readLoop() {
 	defer close(s.jobs) // the reader is the only sender; workers then exit
 	r := pdu.NewReaderSize(s.conn, s.cfg.maxLength, 64<<10)
+	dec := pdu.Decoder{Options: s.cfg.decode}
 	for {
 		if hold := r.HasNext(); hold != s.holdKick.Load() {
 			s.holdKick.Store(hold)
@@ -574,7 +586,7 @@ func (s *Session) readLoop() {
 		if s.dispatch(b) {
 			continue
 		}
-		p, err := s.cfg.decode.Decode(b)
+		p, err := dec.Decode(b)
 		if err != nil {
 			s.badPDU(err)
 			continue

@@ -8,7 +8,7 @@ import (
 // window bounds the requests in flight. Taking and returning a slot are
 // atomic operations; only a caller that finds the window full parks. To keep
 // a window-bound producer from being woken (a context switch) for every
-// single response, a release wakes a waiter only once an eighth of the window
+// single response, a release wakes a waiter only once a quarter of the window
 // is free, or the window is empty; each woken waiter passes the wake-up on
 // while room remains.
 type window struct {
@@ -20,7 +20,7 @@ type window struct {
 }
 
 func newWindow(size int) *window {
-	w := &window{max: int32(size), batch: max(1, int32(size)/8), wake: make(chan struct{}, 1)}
+	w := &window{max: int32(size), batch: max(1, int32(size)/4), wake: make(chan struct{}, 1)}
 	return w
 }
 
@@ -84,6 +84,9 @@ func (w *window) release(wake bool) {
 		}
 	}
 }
+
+// full reports whether every slot is taken.
+func (w *window) full() bool { return w.n.Load() >= w.max }
 
 // inFlight returns the number of slots taken.
 func (w *window) inFlight() int { return int(max(w.n.Load(), 0)) }

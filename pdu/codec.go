@@ -36,7 +36,25 @@ func (o DecodeOptions) Decode(b []byte) (PDU, error) { return o.decode(b, true) 
 // saves an allocation where the caller has its own copy already.
 func (o DecodeOptions) DecodeOwned(b []byte) (PDU, error) { return o.decode(b, false) }
 
+// Decoder decodes PDU after PDU reusing its working state, which saves a
+// little per PDU over Decode for a goroutine that decodes many (a session's
+// reader). It is not safe for concurrent use.
+type Decoder struct {
+	Options DecodeOptions
+	f       Fields
+}
+
+// Decode is DecodeOptions.Decode with the decoder's options.
+func (d *Decoder) Decode(b []byte) (PDU, error) { return d.Options.decodeWith(&d.f, b, true) }
+
 func (o DecodeOptions) decode(b []byte, copyBody bool) (PDU, error) {
+	f := walkers.Get().(*Fields)
+	p, err := o.decodeWith(f, b, copyBody)
+	walkers.Put(f)
+	return p, err
+}
+
+func (o DecodeOptions) decodeWith(f *Fields, b []byte, copyBody bool) (PDU, error) {
 	if len(b) < HeaderSize {
 		return nil, &Error{Status: ESME_RINVCMDLEN, Offset: 0, Msg: "shorter than the 16-octet header", Fatal: true}
 	}
@@ -63,7 +81,6 @@ func (o DecodeOptions) decode(b []byte, copyBody bool) (PDU, error) {
 		data = make([]byte, len(body))
 		copy(data, body)
 	}
-	f := walkers.Get().(*Fields)
 	*f = Fields{mode: modeDecode, id: id, in: data, str: bytesString(data), lenient: o.Lenient}
 	p.Fields(f)
 	err := f.err
@@ -74,7 +91,6 @@ func (o DecodeOptions) decode(b []byte, copyBody bool) (PDU, error) {
 		err = f.err
 	}
 	*f = Fields{}
-	walkers.Put(f)
 	if err != nil {
 		if id.IsResponse() && h.CommandStatus != ESME_ROK {
 			// v5.0 §3.2.1.3: the body of an error response is to be
