@@ -641,3 +641,40 @@ func TestStateMatrix(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolSpreadsOverBinds(t *testing.T) {
+	bs := &blockingServer{release: make(chan struct{})}
+	srv := &Server{Handler: bs}
+	addr := testServer(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := DialPool(ctx, "smpp://pool:pw@"+addr, 3, &ClientConfig{Window: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if n := len(srv.Sessions("pool")); n != 3 {
+		t.Fatalf("%d binds", n)
+	}
+	errs := make(chan error, 6)
+	for i := 0; i < 6; i++ {
+		go func() {
+			_, err := p.Submit(ctx, &pdu.SubmitSM{DestinationAddr: "1"})
+			errs <- err
+		}()
+	}
+	// Six requests, three binds with a window of two: all six are held by
+	// the server at once only if they were spread over every bind.
+	for bs.cur.Load() < 6 {
+		if ctx.Err() != nil {
+			t.Fatalf("only %d requests reached the server at once", bs.cur.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(bs.release)
+	for i := 0; i < 6; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
