@@ -60,7 +60,9 @@ func (p *Pool) pick() *Client {
 }
 
 // Call sends a request on the least busy bind.
-func (p *Pool) Call(ctx context.Context, req pdu.PDU) (pdu.PDU, error) { return p.pick().Call(ctx, req) }
+func (p *Pool) Call(ctx context.Context, req pdu.PDU) (pdu.PDU, error) {
+	return p.pick().Call(ctx, req)
+}
 
 // CallAsync sends a request on the least busy bind.
 func (p *Pool) CallAsync(ctx context.Context, req pdu.PDU, done func(pdu.PDU, error)) error {
