@@ -552,7 +552,7 @@ func (c *Client) EnquireLink(ctx context.Context) error {
 	return err
 }
 
-// Close unbinds gracefully (waiting, within ctx, for outstanding requests)
+// Unbind unbinds gracefully (waiting, within ctx, for outstanding requests)
 // and stops reconnecting.
 func (c *Client) Unbind(ctx context.Context) error {
 	c.once.Do(func() { close(c.closed) })

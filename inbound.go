@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,8 @@ type Receipt struct {
 
 // SentMessage is what Send remembers of a message for matching receipts.
 type SentMessage struct {
+	// IDs holds the message id of each part, in part order; a part not
+	// (yet) accepted has "".
 	IDs  []string
 	To   string
 	Text string
@@ -108,11 +111,12 @@ func (in *Inbound) init() {
 	})
 }
 
-// remember records one id of a sent message for receipt matching.
-func (in *Inbound) remember(m *SentMessage, id string) {
+// remember records the id of part i of a sent message for receipt matching.
+func (in *Inbound) remember(m *SentMessage, i int, id string) {
 	in.init()
 	in.sentMu.Lock()
 	defer in.sentMu.Unlock()
+	m.IDs[i] = id
 	in.sent[id] = m
 	in.sentAt = append(in.sentAt, sentEntry{id, m.At})
 	// Forget the oldest beyond the bounds.
@@ -128,17 +132,18 @@ func (in *Inbound) remember(m *SentMessage, id string) {
 	}
 }
 
-// setIDs fills in a sent message's ids in part order once all are known.
-func (in *Inbound) setIDs(m *SentMessage, ids []string) {
-	in.sentMu.Lock()
-	m.IDs = ids
-	in.sentMu.Unlock()
-}
-
+// lookup returns a copy of what was sent under id: the original's IDs are
+// still being filled in while Send runs.
 func (in *Inbound) lookup(id string) *SentMessage {
 	in.sentMu.Lock()
 	defer in.sentMu.Unlock()
-	return in.sent[id]
+	m := in.sent[id]
+	if m == nil {
+		return nil
+	}
+	cp := *m
+	cp.IDs = slices.Clone(m.IDs)
+	return &cp
 }
 
 // ServeSMPP implements Handler.

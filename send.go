@@ -118,17 +118,19 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 	// The ids are remembered for receipt matching as each response comes
 	// in, on the session's reader, so that a receipt the SMSC sends right
 	// behind its submit_sm_resp always finds them.
-	var track func(string)
 	var sent *SentMessage
-	if in := c.cfg.Inbound; in != nil && m.Receipt {
-		sent = &SentMessage{To: m.To, Text: m.Text, At: time.Now()}
-		track = func(id string) { in.remember(sent, id) }
+	if c.cfg.Inbound != nil && m.Receipt {
+		sent = &SentMessage{IDs: make([]string, len(parts)), To: m.To, Text: m.Text, At: time.Now()}
 	}
 	var wg sync.WaitGroup
 	for i, p := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var track func(string)
+			if sent != nil {
+				track = func(id string) { c.cfg.Inbound.remember(sent, i, id) }
+			}
 			id, err := c.submitTracked(ctx, p, track)
 			if err != nil {
 				errs[i] = fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
@@ -143,9 +145,6 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 		if id != "" {
 			ok = append(ok, id)
 		}
-	}
-	if sent != nil {
-		c.cfg.Inbound.setIDs(sent, ok)
 	}
 	return ok, errors.Join(errs...)
 }
