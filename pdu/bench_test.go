@@ -52,3 +52,14 @@ func BenchmarkEncodeDeliverSMReceipt(b *testing.B) {
 	}
 	b.SetBytes(int64(len(buf)))
 }
+
+func BenchmarkDecoderSubmitSM(b *testing.B) {
+	in := unhex(b, typicalSubmitHex)
+	var d Decoder
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.Decode(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

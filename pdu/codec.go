@@ -36,16 +36,37 @@ func (o DecodeOptions) Decode(b []byte) (PDU, error) { return o.decode(b, true) 
 // saves an allocation where the caller has its own copy already.
 func (o DecodeOptions) DecodeOwned(b []byte) (PDU, error) { return o.decode(b, false) }
 
-// Decoder decodes PDU after PDU reusing its working state, which saves a
-// little per PDU over Decode for a goroutine that decodes many (a session's
-// reader). It is not safe for concurrent use.
+// Decoder decodes PDU after PDU for one goroutine (a session's reader),
+// cheaper than Decode: it reuses its working state, and it copies small
+// bodies into a shared 16 KiB block instead of allocating each, so a
+// decoded PDU costs one allocation (its struct). A PDU keeps its block
+// alive as long as the PDU lives. It is not safe for concurrent use.
 type Decoder struct {
 	Options DecodeOptions
 	f       Fields
+	block   []byte
 }
 
+const (
+	decoderBlock   = 16 << 10
+	decoderMaxCopy = 512 // larger bodies get an allocation of their own
+)
+
 // Decode is DecodeOptions.Decode with the decoder's options.
-func (d *Decoder) Decode(b []byte) (PDU, error) { return d.Options.decodeWith(&d.f, b, true) }
+func (d *Decoder) Decode(b []byte) (PDU, error) {
+	if len(b) <= HeaderSize || len(b)-HeaderSize > decoderMaxCopy {
+		return d.Options.decodeWith(&d.f, b, true)
+	}
+	n := len(b) - HeaderSize
+	if len(d.block) < n {
+		d.block = make([]byte, decoderBlock)
+	}
+	body := d.block[:n:n]
+	d.block = d.block[n:]
+	copy(body, b[HeaderSize:])
+	// The header is read from b; only the body needs the copy.
+	return d.Options.decodeParts(&d.f, b[:HeaderSize], body, len(b))
+}
 
 func (o DecodeOptions) decode(b []byte, copyBody bool) (PDU, error) {
 	f := walkers.Get().(*Fields)
@@ -58,10 +79,21 @@ func (o DecodeOptions) decodeWith(f *Fields, b []byte, copyBody bool) (PDU, erro
 	if len(b) < HeaderSize {
 		return nil, &Error{Status: ESME_RINVCMDLEN, Offset: 0, Msg: "shorter than the 16-octet header", Fatal: true}
 	}
-	length := binary.BigEndian.Uint32(b)
-	id := CommandID(binary.BigEndian.Uint32(b[4:]))
-	h := Header{CommandStatus: Status(binary.BigEndian.Uint32(b[8:])), SequenceNumber: binary.BigEndian.Uint32(b[12:])}
-	if int64(length) != int64(len(b)) {
+	body := b[HeaderSize:len(b):len(b)]
+	if copyBody && len(body) > 0 {
+		body = make([]byte, len(body))
+		copy(body, b[HeaderSize:])
+	}
+	return o.decodeParts(f, b[:HeaderSize], body, len(b))
+}
+
+// decodeParts decodes a PDU from its header and its body, which the PDU may
+// keep; size is the whole PDU's length.
+func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int) (PDU, error) {
+	length := binary.BigEndian.Uint32(head)
+	id := CommandID(binary.BigEndian.Uint32(head[4:]))
+	h := Header{CommandStatus: Status(binary.BigEndian.Uint32(head[8:])), SequenceNumber: binary.BigEndian.Uint32(head[12:])}
+	if int64(length) != int64(size) {
 		return nil, &Error{Status: ESME_RINVCMDLEN, CommandID: id, Header: h, Offset: 0, Msg: "command_length does not match the PDU's size", Fatal: true}
 	}
 	c := lookup(id)
@@ -70,18 +102,12 @@ func (o DecodeOptions) decodeWith(f *Fields, b []byte, copyBody bool) (PDU, erro
 	}
 	p := c.make()
 	*p.Head() = h
-	body := b[HeaderSize:]
 	if len(body) == 0 && id.IsResponse() {
 		// A response without a body: the rule for errors, and a common
 		// habit for deliver_sm_resp and friends on success.
 		return p, nil
 	}
-	data := body[:len(body):len(body)]
-	if copyBody {
-		data = make([]byte, len(body))
-		copy(data, body)
-	}
-	*f = Fields{mode: modeDecode, id: id, in: data, str: bytesString(data), lenient: o.Lenient}
+	*f = Fields{mode: modeDecode, id: id, in: body, str: bytesString(body), lenient: o.Lenient}
 	p.Fields(f)
 	err := f.err
 	if err == nil && f.off != len(f.in) && !f.lenient {

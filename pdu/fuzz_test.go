@@ -21,9 +21,22 @@ func seedCorpus(f *testing.F) {
 // decodes to the same octets again (decoded → encoded → decoded is stable).
 func FuzzDecode(f *testing.F) {
 	seedCorpus(f)
+	var d Decoder
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, o := range []DecodeOptions{{}, {Lenient: true}} {
 			p, err := o.Decode(b)
+			d.Options = o
+			p2, err2 := d.Decode(b)
+			if (err == nil) != (err2 == nil) {
+				t.Fatalf("Decode and Decoder disagree: %v / %v", err, err2)
+			}
+			if err == nil {
+				e1, _ := Marshal(p)
+				e2, _ := Marshal(p2)
+				if !bytes.Equal(e1, e2) {
+					t.Fatalf("Decode and Decoder decode differently")
+				}
+			}
 			if err != nil {
 				var e *Error
 				if !errors.As(err, &e) || e.Status == ESME_ROK {

@@ -20,6 +20,11 @@ func TestEveryCommandRoundTrips(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var d Decoder
+			q2, err := d.Decode(b)
+			if err != nil || !reflect.DeepEqual(normal(q), normal(q2)) {
+				t.Fatalf("Decoder differs from Decode: %v", err)
+			}
 			if q.CommandID() != id {
 				t.Fatalf("decoded as %v", q.CommandID())
 			}
