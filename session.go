@@ -158,7 +158,7 @@ type Session struct {
 	seq     atomic.Uint32
 	window  *window
 	pmu     sync.Mutex
-	pending map[uint32]*call
+	pending *pendingCalls
 
 	// inbound requests being handled, and the workers handling them
 	inflight atomic.Int32
@@ -195,7 +195,7 @@ func newSession(conn net.Conn, role Role, cfg settings) *Session {
 		spare:   make([]byte, 0, 16<<10),
 		wkick:   make(chan struct{}, 1),
 		window:  newWindow(cfg.window),
-		pending: make(map[uint32]*call, cfg.window),
+		pending: newPendingCalls(cfg.window),
 		closed:  make(chan struct{}),
 		flushed: make(chan struct{}),
 		jobs:    make(chan job, cfg.inboundWindow),
@@ -351,13 +351,13 @@ func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)
 	req.Head().SequenceNumber = c.seq
 	req.Head().CommandStatus = 0
 	s.pmu.Lock()
-	if s.pending == nil { // closed meanwhile
+	if s.pending.closed { // closed meanwhile
 		s.pmu.Unlock()
 		s.window.release(true)
 		callPool.Put(c)
 		return nil, s.closedErr()
 	}
-	s.pending[c.seq] = c
+	s.pending.put(c)
 	s.pmu.Unlock()
 	// A caller that has just filled the window writes the queue out
 	// itself (it is about to wait anyway): a window-bound producer then
@@ -381,10 +381,8 @@ func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)
 // whether the call was still pending (nobody else will complete it).
 func (s *Session) forget(seq uint32) bool {
 	s.pmu.Lock()
-	c, ok := s.pending[seq]
-	if ok {
-		delete(s.pending, seq)
-	}
+	c := s.pending.take(seq)
+	ok := c != nil
 	s.pmu.Unlock()
 	if ok {
 		s.window.release(true)
@@ -620,10 +618,8 @@ func (s *Session) badPDU(err error) {
 	if pe.CommandID.IsResponse() {
 		// A response we cannot read still answers its request.
 		s.pmu.Lock()
-		c, ok := s.pending[pe.Header.SequenceNumber]
-		if ok {
-			delete(s.pending, pe.Header.SequenceNumber)
-		}
+		c := s.pending.take(pe.Header.SequenceNumber)
+		ok := c != nil
 		s.pmu.Unlock()
 		if ok {
 			s.window.release(true)
@@ -639,10 +635,8 @@ func (s *Session) badPDU(err error) {
 func (s *Session) response(p pdu.PDU) {
 	seq := p.Head().SequenceNumber
 	s.pmu.Lock()
-	c, ok := s.pending[seq]
-	if ok {
-		delete(s.pending, seq)
-	}
+	c := s.pending.take(seq)
+	ok := c != nil
 	s.pmu.Unlock()
 	if !ok {
 		s.stats.unmatched.Add(1)
@@ -854,8 +848,9 @@ func (s *Session) shutdown(err error) {
 		close(s.closed)
 		s.cancel()
 		s.pmu.Lock()
-		pend := s.pending
-		s.pending = nil
+		var pend []*call
+		s.pending.each(func(c *call) { pend = append(pend, s.pending.take(c.seq)) })
+		s.pending.closed = true
 		s.pmu.Unlock()
 		cerr := s.closedErr()
 		for _, c := range pend {
@@ -986,12 +981,11 @@ func (s *Session) expire(now time.Time) {
 	n := now.UnixNano()
 	var late []*call
 	s.pmu.Lock()
-	for seq, c := range s.pending {
+	s.pending.each(func(c *call) {
 		if c.deadline < n {
-			delete(s.pending, seq)
-			late = append(late, c)
+			late = append(late, s.pending.take(c.seq))
 		}
-	}
+	})
 	s.pmu.Unlock()
 	for _, c := range late {
 		s.window.release(true)
