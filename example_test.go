@@ -100,5 +100,5 @@ func ExampleResponseWriter_detach() {
 			w.Respond(&pdu.SubmitSMResp{MessageID: "later"})
 		}()
 	})
-	_ = &smpp.Server{Handler: handler, HandleInline: true}
+	_ = &smpp.Server{Handler: handler}
 }

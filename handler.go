@@ -11,9 +11,13 @@ import (
 
 // A Handler answers requests from the peer, like net/http's: the server
 // gives it submit_sm, data_sm, query_sm and friends; a client gives it
-// deliver_sm, data_sm and alert_notification. Requests of one session are
-// handled concurrently, up to the session's inbound window, and responses
-// may go out in any order, as SMPP allows.
+// deliver_sm, data_sm and alert_notification.
+//
+// A quick handler runs on the session's reader goroutine, which is the
+// fastest way. The first time a handler call takes 10 ms or more, the
+// session moves to handling its requests concurrently on worker goroutines,
+// up to its inbound window, so a slow backend never holds a session up for
+// longer than that; responses may then go out in any order, as SMPP allows.
 //
 // ServeSMPP must answer each request that has a response exactly once,
 // through w: before it returns, or later from another goroutine after calling

@@ -36,12 +36,6 @@ type Server struct {
 	Addr string
 	// Handler answers requests (submit_sm, data_sm, query_sm, …).
 	Handler Handler
-	// HandleInline runs Handler on each session's reader goroutine instead
-	// of on worker goroutines. It is the fastest path, for handlers that
-	// never block: they answer from memory, or call w.Detach and respond
-	// later from a goroutine of their own. A handler that blocks then
-	// stalls its whole session, so the default is off.
-	HandleInline bool
 	// Auth decides a bind: ESME_ROK accepts it, any other status refuses it
 	// with that status. Nil accepts every bind.
 	Auth func(ctx context.Context, b *BindRequest) pdu.Status
@@ -217,7 +211,6 @@ func (srv *Server) settings() settings {
 		logger:          srv.logger(),
 		trace:           srv.Trace,
 		handler:         srv.Handler,
-		inline:          srv.HandleInline,
 		bind:            srv.bind,
 		onState:         srv.track,
 	}

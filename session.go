@@ -94,8 +94,6 @@ type settings struct {
 	logger          *slog.Logger
 	trace           func(s *Session, d Direction, p pdu.PDU)
 	handler         Handler
-	// inline runs the handler on the reader goroutine.
-	inline bool
 	// bind decides an inbound bind (server side); nil refuses binds.
 	bind func(s *Session, p pdu.PDU) pdu.PDU
 	// onState is told about state changes (server bookkeeping).
@@ -160,6 +158,13 @@ type Session struct {
 	pmu     sync.Mutex
 	pending *pendingCalls
 
+	// Requests for the handler run on the reader goroutine until one is
+	// slow; then (concurrent) on workers. See monitor.go.
+	reader       *pdu.Reader
+	rstate       atomic.Int32
+	handlerEpoch atomic.Uint32
+	concurrent   atomic.Bool
+
 	// inbound requests being handled, and the workers handling them
 	inflight atomic.Int32
 	jobs     chan job
@@ -208,6 +213,10 @@ func newSession(conn net.Conn, role Role, cfg settings) *Session {
 }
 
 func (s *Session) start() {
+	s.reader = pdu.NewReaderSize(s.conn, s.cfg.maxLength, 64<<10)
+	if s.cfg.handler != nil {
+		watch(s)
+	}
 	go s.readLoop()
 	go s.writeLoop()
 	go s.timerLoop()
@@ -549,9 +558,17 @@ func (s *Session) flushLocked() error {
 	return err
 }
 
+// readLoop reads, decodes and dispatches PDUs. A new readLoop takes over
+// when the running one is stuck in a slow handler (monitor.go); the old one
+// then returns as soon as its handler does.
 func (s *Session) readLoop() {
-	defer close(s.jobs) // the reader is the only sender; workers then exit
-	r := pdu.NewReaderSize(s.conn, s.cfg.maxLength, 64<<10)
+	takenOver := false
+	defer func() {
+		if !takenOver {
+			close(s.jobs) // the last reader is the only sender; workers then exit
+		}
+	}()
+	r := s.reader
 	dec := pdu.Decoder{Options: s.cfg.decode}
 	for {
 		if hold := r.HasNext(); hold != s.holdKick.Load() {
@@ -599,8 +616,9 @@ func (s *Session) readLoop() {
 		s.stats.received(id, p.Head().CommandStatus)
 		if id.IsResponse() {
 			s.response(p)
-		} else {
-			s.request(p)
+		} else if s.request(p) {
+			takenOver = true
+			return
 		}
 	}
 }
@@ -656,8 +674,9 @@ func (s *Session) response(p pdu.PDU) {
 	c.complete(p, err)
 }
 
-// request handles a request from the peer.
-func (s *Session) request(p pdu.PDU) {
+// request handles a request from the peer. It reports whether another
+// reader took over while the handler ran inline.
+func (s *Session) request(p pdu.PDU) (takenOver bool) {
 	id := p.CommandID()
 	st := s.State()
 	switch id {
@@ -733,11 +752,20 @@ func (s *Session) request(p pdu.PDU) {
 		return
 	}
 	s.inflight.Add(1)
-	if s.cfg.inline {
-		s.serve(&Request{PDU: p, Session: s})
-		return
+	if !s.concurrent.Load() {
+		return s.serveInline(&Request{PDU: p, Session: s})
 	}
 	s.enqueue(job{p: p})
+	return false
+}
+
+// serveInline runs the handler on the reader goroutine; it reports whether
+// the monitor handed reading to a new goroutine meanwhile.
+func (s *Session) serveInline(req *Request) (takenOver bool) {
+	s.handlerEpoch.Add(1)
+	s.rstate.Store(readerInHandler)
+	s.serve(req)
+	return !s.rstate.CompareAndSwap(readerInHandler, readerReading)
 }
 
 // job is a request for a worker: raw octets to decode, or a decoded PDU.
@@ -754,7 +782,7 @@ type job struct {
 // header).
 func (s *Session) dispatch(b []byte) bool {
 	id := pdu.CommandID(binary.BigEndian.Uint32(b[4:]))
-	if id.IsResponse() || s.cfg.handler == nil || s.cfg.inline || s.unbinding.Load() {
+	if id.IsResponse() || s.cfg.handler == nil || !s.concurrent.Load() || s.unbinding.Load() {
 		return false
 	}
 	switch id {
@@ -845,6 +873,7 @@ func (s *Session) shutdown(err error) {
 		}
 		s.closeErr = err
 		s.state.Store(int32(StateClosed))
+		unwatch(s)
 		close(s.closed)
 		s.cancel()
 		s.pmu.Lock()

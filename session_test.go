@@ -678,3 +678,71 @@ func TestPoolSpreadsOverBinds(t *testing.T) {
 		}
 	}
 }
+
+func TestSlowHandlerDoesNotHoldUpTheSession(t *testing.T) {
+	release := make(chan struct{})
+	addr := testServer(t, &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		if r.PDU.(*pdu.SubmitSM).DestinationAddr == "slow" {
+			<-release
+		}
+		w.Respond(&pdu.SubmitSMResp{MessageID: "id"})
+	})})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{Window: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	slow := make(chan error, 1)
+	go func() {
+		_, err := c.Submit(ctx, &pdu.SubmitSM{DestinationAddr: "slow"})
+		slow <- err
+	}()
+	// Fast requests behind the slow one are answered while it is held.
+	start := time.Now()
+	for i := 0; i < 20; i++ {
+		if _, err := c.Submit(ctx, &pdu.SubmitSM{DestinationAddr: "fast"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("fast requests took %v behind a slow one", d)
+	}
+	select {
+	case err := <-slow:
+		t.Fatalf("the slow request finished early: %v", err)
+	default:
+	}
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A handler may call back into the peer on its own session (a server that
+// sends a deliver_sm from its submit_sm handler and waits for the answer):
+// the session keeps reading, so the answer arrives.
+func TestHandlerWaitingForThePeer(t *testing.T) {
+	addr := testServer(t, &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		_, err := r.Session.Call(ctx, &pdu.DeliverSM{SourceAddr: "1", DestinationAddr: "2", ShortMessage: []byte("mo")})
+		if err != nil {
+			w.RespondStatus(pdu.ESME_RSYSERR)
+			return
+		}
+		w.Respond(&pdu.SubmitSMResp{MessageID: "after-mo"})
+	})})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{Inbound: &Inbound{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.Submit(ctx, &pdu.SubmitSM{DestinationAddr: "1"})
+	if err != nil || resp.MessageID != "after-mo" {
+		t.Fatal(resp, err)
+	}
+}

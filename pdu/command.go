@@ -120,15 +120,26 @@ var (
 	custom   = map[CommandID]*command{}
 )
 
+// fast indexes the standard commands by the low bits of their id (all are
+// below 0x114), [0] for requests and [1] for responses: the decoder looks a
+// command up for every PDU.
+var fast [2][0x114]*command
+
 func init() {
 	for i := range standard {
 		c := &standard[i]
 		byID[c.id] = c
 		byName[c.name] = c
+		fast[c.id>>31][c.id&0x7FFFFFFF] = c
 	}
 }
 
 func lookup(id CommandID) *command {
+	if low := id & 0x7FFFFFFF; low < 0x114 {
+		if c := fast[id>>31][low]; c != nil {
+			return c
+		}
+	}
 	if c, ok := byID[id]; ok {
 		return c
 	}

@@ -39,7 +39,6 @@ func runServe(e env) int {
 	password := fs.String("password", "", "if set, binds with another password get ESME_RBINDFAIL")
 	window := fs.Int("window", 100, "requests handled at once per session")
 	trace := fs.Bool("trace", false, "print every PDU sent and received (to stderr)")
-	inline := fs.Bool("inline", false, "run the handler on each session's reader goroutine (it never blocks here)")
 	dlrFlag := fs.Bool("dlr", false, "send a DELIVRD receipt for each submit_sm that asks for one (to receiver/transceiver binds)")
 	verbose := fs.Bool("v", false, "log session events to stderr")
 	if err := fs.Parse(e.args); err != nil {
@@ -47,9 +46,8 @@ func runServe(e env) int {
 	}
 	var ids atomic.Uint64
 	srv := &smpp.Server{
-		Addr:         *addr,
-		Window:       *window,
-		HandleInline: *inline,
+		Addr:   *addr,
+		Window: *window,
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
 			switch p := r.PDU.(type) {
 			case *pdu.SubmitSM:

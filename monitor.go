@@ -1,0 +1,106 @@
+package smpp
+
+import (
+	"sync"
+	"time"
+)
+
+// Handlers run on the session's reader goroutine while they are quick: that
+// saves a goroutine hand-off per request, which is most of the cost of a
+// request when the handler answers from memory. To keep a slow handler (a
+// backend call, a store write, a handler that waits for the peer) from
+// holding up its session, one process-wide monitor looks every two
+// milliseconds at the sessions whose reader is inside a handler; a reader
+// found in the same handler call for slowAfter has a slow handler (a reader
+// merely descheduled on a busy machine is seldom away that long: the Go
+// scheduler's time slice is 10 ms). The monitor then starts a new reader for
+// that session and switches it to worker goroutines for good; the stuck
+// reader exits when its handler returns.
+
+// reader states
+const (
+	readerReading int32 = iota
+	readerInHandler
+	readerTakenOver
+)
+
+const (
+	monitorTick = 2 * time.Millisecond
+	slowAfter   = 10 * time.Millisecond
+)
+
+// seen is what the monitor last saw of a session: the handler call (epoch)
+// its reader was in, and for how many ticks.
+type seen struct {
+	epoch uint32
+	ticks int
+}
+
+var monitor struct {
+	mu       sync.Mutex
+	sessions map[*Session]seen
+	running  bool
+}
+
+// watch adds a session to the monitor, starting the monitor if needed.
+func watch(s *Session) {
+	monitor.mu.Lock()
+	defer monitor.mu.Unlock()
+	if monitor.sessions == nil {
+		monitor.sessions = map[*Session]seen{}
+	}
+	monitor.sessions[s] = seen{}
+	if !monitor.running {
+		monitor.running = true
+		go monitorLoop()
+	}
+}
+
+func unwatch(s *Session) {
+	monitor.mu.Lock()
+	delete(monitor.sessions, s)
+	monitor.mu.Unlock()
+}
+
+func monitorLoop() {
+	t := time.NewTicker(monitorTick)
+	defer t.Stop()
+	for range t.C {
+		monitor.mu.Lock()
+		if len(monitor.sessions) == 0 {
+			monitor.running = false
+			monitor.mu.Unlock()
+			return
+		}
+		for s, last := range monitor.sessions {
+			if s.rstate.Load() != readerInHandler {
+				if last.ticks != 0 {
+					monitor.sessions[s] = seen{}
+				}
+				continue
+			}
+			epoch := s.handlerEpoch.Load()
+			if epoch != last.epoch {
+				monitor.sessions[s] = seen{epoch: epoch, ticks: 1}
+				continue
+			}
+			if time.Duration(last.ticks)*monitorTick < slowAfter {
+				monitor.sessions[s] = seen{epoch: epoch, ticks: last.ticks + 1}
+				continue
+			}
+			delete(monitor.sessions, s)
+			s.takeOver()
+		}
+		monitor.mu.Unlock()
+	}
+}
+
+// takeOver starts a new reader for a session whose reader is stuck in a
+// handler, and moves the session's handling to workers.
+func (s *Session) takeOver() {
+	s.concurrent.Store(true)
+	if s.rstate.CompareAndSwap(readerInHandler, readerTakenOver) {
+		s.log.Info("a handler is slow; this session's requests go to worker goroutines from now on", "after", slowAfter)
+		go s.readLoop()
+	}
+}
