@@ -368,17 +368,7 @@ func (srv *Server) Outbind(ctx context.Context, addr, systemID, password string)
 // deliveries) and waits for them to close, or for ctx. Sessions still open
 // when ctx ends are closed.
 func (srv *Server) Shutdown(ctx context.Context) error {
-	srv.inShut.Store(true)
-	srv.mu.Lock()
-	for l := range srv.listeners {
-		l.Close()
-	}
-	var all []*Session
-	for s := range srv.sessions {
-		all = append(all, s)
-	}
-	srv.mu.Unlock()
-	for _, s := range all {
+	for _, s := range srv.stop() {
 		go s.Unbind(ctx)
 	}
 	done := make(chan struct{})
@@ -394,8 +384,18 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 
 // Close closes listeners and every session at once.
 func (srv *Server) Close() error {
+	for _, s := range srv.stop() {
+		s.Close()
+	}
+	return nil
+}
+
+// stop marks the server as shutting down, closes its listeners and returns
+// the sessions it has.
+func (srv *Server) stop() []*Session {
 	srv.inShut.Store(true)
 	srv.mu.Lock()
+	defer srv.mu.Unlock()
 	for l := range srv.listeners {
 		l.Close()
 	}
@@ -403,9 +403,5 @@ func (srv *Server) Close() error {
 	for s := range srv.sessions {
 		all = append(all, s)
 	}
-	srv.mu.Unlock()
-	for _, s := range all {
-		s.Close()
-	}
-	return nil
+	return all
 }
