@@ -141,8 +141,9 @@ type Session struct {
 	peerVer   atomic.Uint32          // the peer's interface version, if known
 
 	// writing
-	wmu   sync.Mutex // guards wbuf and werr
+	wmu   sync.Mutex // guards wbuf, enc and werr
 	wbuf  []byte
+	enc   pdu.Encoder
 	wio   sync.Mutex // serialises writes to conn; guards spare
 	spare []byte
 	werr  error
@@ -464,7 +465,7 @@ func (s *Session) writeKick(p pdu.PDU, kick bool) error {
 		s.wmu.Unlock()
 		return err
 	}
-	buf, err := pdu.Append(s.wbuf, p)
+	buf, err := s.enc.Append(s.wbuf, p)
 	s.wbuf = buf
 	s.wmu.Unlock()
 	if err != nil {

@@ -63,3 +63,16 @@ func BenchmarkDecoderSubmitSM(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkEncoderSubmitSM(b *testing.B) {
+	p := typicalSubmit()
+	buf := make([]byte, 0, 512)
+	var e Encoder
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = e.Append(buf[:0], p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -136,6 +136,21 @@ func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int) (PDU,
 // computed; command_id comes from p's type. An error response whose body
 // would be empty is sent header-only, as the spec asks.
 func Append(dst []byte, p PDU) ([]byte, error) {
+	f := walkers.Get().(*Fields)
+	dst, err := appendWith(f, dst, p)
+	walkers.Put(f)
+	return dst, err
+}
+
+// Encoder is Append for one goroutine (or one lock holder) that encodes many
+// PDUs: it reuses its working state instead of taking it from a pool. It is
+// not safe for concurrent use.
+type Encoder struct{ f Fields }
+
+// Append is the package's Append.
+func (e *Encoder) Append(dst []byte, p PDU) ([]byte, error) { return appendWith(&e.f, dst, p) }
+
+func appendWith(f *Fields, dst []byte, p PDU) ([]byte, error) {
 	start := len(dst)
 	id := p.CommandID()
 	h := p.Head()
@@ -143,12 +158,10 @@ func Append(dst []byte, p PDU) ([]byte, error) {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(id))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(h.CommandStatus))
 	dst = binary.BigEndian.AppendUint32(dst, h.SequenceNumber)
-	f := walkers.Get().(*Fields)
 	*f = Fields{mode: modeEncode, id: id, out: dst}
 	p.Fields(f)
 	dst, err := f.out, f.err
 	*f = Fields{}
-	walkers.Put(f)
 	if err != nil {
 		err.Header = *h
 		return dst[:start], err
