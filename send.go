@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/smppkit/smpp/pdu"
@@ -122,24 +121,77 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 	if c.cfg.Inbound != nil && m.Receipt {
 		sent = &SentMessage{IDs: make([]string, len(parts)), To: m.To, Text: m.Text, At: time.Now()}
 	}
-	var wg sync.WaitGroup
-	for i, p := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var track func(string)
-			if sent != nil {
-				track = func(id string) { c.cfg.Inbound.remember(sent, i, id) }
-			}
-			id, err := c.submitTracked(ctx, p, track)
-			if err != nil {
-				errs[i] = fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
-				return
-			}
-			ids[i] = id
-		}()
+	// Parts go out in order from this goroutine; CallAsync waits only for
+	// window room, so they are still pipelined. Throttled parts are sent
+	// again after the pause.
+	type partResult struct {
+		i    int
+		resp pdu.PDU
+		err  error
 	}
-	wg.Wait()
+	results := make(chan partResult, len(parts))
+	submit := func(i int) error {
+		s, err := c.Session(ctx)
+		if err != nil {
+			return err
+		}
+		if err := c.waitThrottle(ctx); err != nil {
+			return err
+		}
+		return s.CallAsync(ctx, parts[i], func(resp pdu.PDU, err error) {
+			if r, ok := resp.(*pdu.SubmitSMResp); ok && err == nil && sent != nil {
+				c.cfg.Inbound.remember(sent, i, r.MessageID)
+			}
+			results <- partResult{i, resp, err}
+		})
+	}
+	waiting := 0
+	for i := range parts {
+		if err := submit(i); err != nil {
+			errs[i] = err
+			continue
+		}
+		waiting++
+	}
+	for waiting > 0 {
+		var r partResult
+		select {
+		case r = <-results:
+		case <-ctx.Done():
+			for i := range parts {
+				if ids[i] == "" && errs[i] == nil {
+					errs[i] = ctx.Err()
+				}
+			}
+			waiting = 0
+			continue
+		}
+		waiting--
+		if errors.Is(r.err, pdu.ESME_RTHROTTLED) && !c.cfg.NoThrottleRetry {
+			c.throttled()
+			if err := submit(r.i); err != nil {
+				errs[r.i] = err
+			} else {
+				waiting++
+			}
+			continue
+		}
+		if r.err != nil {
+			errs[r.i] = r.err
+			continue
+		}
+		c.throttle.Store(0)
+		if resp, ok := r.resp.(*pdu.SubmitSMResp); ok {
+			ids[r.i] = resp.MessageID
+		} else {
+			errs[r.i] = fmt.Errorf("smpp: submit_sm answered with %s", r.resp.CommandID())
+		}
+	}
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
+		}
+	}
 	var ok []string
 	for _, id := range ids {
 		if id != "" {
@@ -147,48 +199,4 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 		}
 	}
 	return ok, errors.Join(errs...)
-}
-
-// submitTracked is Submit that calls track(id) from the reader goroutine as
-// the response arrives; it slows down and retries on ESME_RTHROTTLED like
-// Call.
-func (c *Client) submitTracked(ctx context.Context, p *pdu.SubmitSM, track func(string)) (string, error) {
-	for {
-		s, err := c.Session(ctx)
-		if err != nil {
-			return "", err
-		}
-		if err := c.waitThrottle(ctx); err != nil {
-			return "", err
-		}
-		done := make(chan result, 1)
-		err = s.CallAsync(ctx, p, func(resp pdu.PDU, err error) {
-			if r, ok := resp.(*pdu.SubmitSMResp); ok && err == nil && track != nil {
-				track(r.MessageID)
-			}
-			done <- result{resp, err}
-		})
-		if err != nil {
-			return "", err
-		}
-		var r result
-		select {
-		case r = <-done:
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
-		if errors.Is(r.err, pdu.ESME_RTHROTTLED) && !c.cfg.NoThrottleRetry {
-			c.throttled()
-			continue
-		}
-		if r.err != nil {
-			return "", r.err
-		}
-		c.throttle.Store(0)
-		resp, ok := r.resp.(*pdu.SubmitSMResp)
-		if !ok {
-			return "", fmt.Errorf("smpp: submit_sm answered with %s", r.resp.CommandID())
-		}
-		return resp.MessageID, nil
-	}
 }

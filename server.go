@@ -83,6 +83,7 @@ type Server struct {
 	sessions  map[*Session]struct{}
 	inShut    atomic.Bool
 	wg        sync.WaitGroup
+	deliverRR atomic.Uint64 // spreads Deliver over an ESME's sessions
 }
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -323,8 +324,6 @@ func (srv *Server) Sessions(systemID string) []*Session {
 	return out
 }
 
-var deliverRR atomic.Uint64
-
 // Deliver sends a deliver_sm (or data_sm, alert_notification) to a bound
 // receiver or transceiver session of systemID, spreading over the sessions
 // it has, and waits for the response. It returns ErrNotBound when the ESME
@@ -339,7 +338,7 @@ func (srv *Server) Deliver(ctx context.Context, systemID string, p pdu.PDU) (pdu
 	if len(rx) == 0 {
 		return nil, ErrNotBound
 	}
-	s := rx[deliverRR.Add(1)%uint64(len(rx))]
+	s := rx[srv.deliverRR.Add(1)%uint64(len(rx))]
 	if !p.CommandID().HasResponse() {
 		return nil, s.Send(p)
 	}
