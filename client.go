@@ -452,6 +452,17 @@ func (c *Client) CallAsync(ctx context.Context, req pdu.PDU, done func(pdu.PDU, 
 	return s.CallAsync(ctx, req, done)
 }
 
+// TryCallAsync sends a request on the current session if its window has
+// room, without waiting (see Session.TryCallAsync); it fails with
+// ErrNotBound while the link is down and ErrWindowFull when there is no room.
+func (c *Client) TryCallAsync(req pdu.PDU, done func(pdu.PDU, error)) error {
+	s := c.cur.Load()
+	if s == nil || s.Err() != nil {
+		return ErrNotBound
+	}
+	return s.TryCallAsync(req, done)
+}
+
 func (c *Client) throttled() {
 	d := time.Duration(c.throttle.Load())
 	d = min(max(2*d, c.cfg.ThrottleMin), c.cfg.ThrottleMax)

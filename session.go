@@ -269,6 +269,9 @@ func (s *Session) Err() error {
 	}
 }
 
+// Window returns the session's window: how many requests may be in flight.
+func (s *Session) Window() int { return int(s.window.max) }
+
 // InFlight returns the number of requests sent and not yet answered.
 func (s *Session) InFlight() int { return s.window.inFlight() }
 
@@ -333,7 +336,29 @@ func (s *Session) CallAsync(ctx context.Context, req pdu.PDU, done func(resp pdu
 	return err
 }
 
+// ErrWindowFull is returned by TryCallAsync when the window has no room.
+var ErrWindowFull = errors.New("smpp: window full")
+
+// TryCallAsync is CallAsync that never waits: with the window full it
+// returns ErrWindowFull at once. It is safe to call from a done callback,
+// which runs on the session's reader, so a pipeline can issue each next
+// request from the completion of the one before (the slot that completion
+// freed is already back in the window): a closed loop with no goroutine
+// switch per request.
+func (s *Session) TryCallAsync(req pdu.PDU, done func(resp pdu.PDU, err error)) error {
+	_, err := s.sendNoWait(req, done)
+	return err
+}
+
 func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)) (*call, error) {
+	return s.sendMode(ctx, req, cb, true)
+}
+
+func (s *Session) sendNoWait(req pdu.PDU, cb func(pdu.PDU, error)) (*call, error) {
+	return s.sendMode(context.Background(), req, cb, false)
+}
+
+func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error), wait bool) (*call, error) {
 	id := req.CommandID()
 	if !id.HasResponse() {
 		return nil, fmt.Errorf("smpp: %s has no response; use Send", id)
@@ -343,6 +368,9 @@ func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)
 	}
 	// Window: try without blocking first, to count waits.
 	if !s.window.tryAcquire() {
+		if !wait {
+			return nil, ErrWindowFull
+		}
 		s.stats.windowWaits.Add(1)
 		if err := s.window.acquire(ctx, s.closed); err != nil {
 			if errors.Is(err, ErrClosed) {
@@ -381,7 +409,8 @@ func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)
 		return nil, err
 	}
 	s.stats.sent(id, 0)
-	if full {
+	if full && !s.holdKick.Load() {
+		// (While the reader holds writes, it flushes at the end of its batch.)
 		s.flushNow()
 	}
 	return c, nil
@@ -572,13 +601,19 @@ func (s *Session) readLoop() {
 	r := s.reader
 	dec := pdu.Decoder{Options: s.cfg.decode}
 	for {
-		if hold := r.HasNext(); hold != s.holdKick.Load() {
-			s.holdKick.Store(hold)
-			if !hold {
-				s.flushNow()
+		// Writes wait while the reader works through what it has read
+		// (responses, and requests callbacks issue, pile up), and go out
+		// in one system call before the reader blocks for more.
+		if !r.HasNext() {
+			if s.holdKick.Load() {
+				s.holdKick.Store(false)
 			}
+			s.flushNow()
 		}
 		b, err := r.Next()
+		if err == nil && !s.holdKick.Load() {
+			s.holdKick.Store(true)
+		}
 		if err != nil {
 			var pe *pdu.Error
 			if errors.As(err, &pe) {

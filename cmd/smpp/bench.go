@@ -130,44 +130,24 @@ func runBench(e env) int {
 	}
 	var wg sync.WaitGroup
 	perConnRate := *rate / float64(len(clients))
+	newSubmit := func() *pdu.SubmitSM {
+		p := &pdu.SubmitSM{SourceAddr: *from, DestinationAddr: *to, ShortMessage: []byte(*textArg)}
+		p.SourceAddrTON, p.SourceAddrNPI = 5, 0
+		p.DestAddrTON, p.DestAddrNPI = 1, 1
+		if *dlrFlag {
+			p.RegisteredDelivery = 1
+		}
+		return p
+	}
 	for _, c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := &pdu.SubmitSM{SourceAddr: *from, DestinationAddr: *to, ShortMessage: []byte(*textArg)}
-			p.SourceAddr, p.SourceAddrTON, p.SourceAddrNPI = *from, 5, 0
-			p.DestAddrTON, p.DestAddrNPI = 1, 1
-			if *dlrFlag {
-				p.RegisteredDelivery = 1
+			if perConnRate > 0 {
+				paced(ctx, c, newSubmit(), perConnRate, start, take, &inflight, &sent, untimed, &h, recordErr)
+				return
 			}
-			var i int64
-			for take() && ctx.Err() == nil {
-				if perConnRate > 0 {
-					due := start.Add(time.Duration(float64(i) / perConnRate * float64(time.Second)))
-					if d := time.Until(due); d > 0 {
-						time.Sleep(d)
-					}
-				}
-				i++
-				inflight.Add(1)
-				done := untimed
-				if i%8 == 0 {
-					t0 := time.Now()
-					done = func(_ pdu.PDU, err error) {
-						h.add(time.Since(t0))
-						untimed(nil, err)
-					}
-				}
-				err := c.CallAsync(ctx, p, done)
-				if err != nil {
-					inflight.Done()
-					if ctx.Err() == nil {
-						recordErr(err)
-					}
-					continue
-				}
-				sent.Add(1)
-			}
+			closedLoop(ctx, c, newSubmit, take, &inflight, &sent, untimed, &h, recordErr)
 		}()
 	}
 	wg.Wait()
@@ -197,4 +177,98 @@ func runBench(e env) int {
 		return 1
 	}
 	return 0
+}
+
+// paced sends at a fixed rate from one goroutine.
+func paced(ctx context.Context, c *smpp.Client, p *pdu.SubmitSM, rate float64, start time.Time, take func() bool,
+	inflight *sync.WaitGroup, sent *atomic.Int64, untimed func(pdu.PDU, error), h *hist, recordErr func(error)) {
+	var i int64
+	for take() && ctx.Err() == nil {
+		due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		i++
+		inflight.Add(1)
+		done := untimed
+		if i%8 == 0 {
+			t0 := time.Now()
+			done = func(_ pdu.PDU, err error) {
+				h.add(time.Since(t0))
+				untimed(nil, err)
+			}
+		}
+		if err := c.CallAsync(ctx, p, done); err != nil {
+			inflight.Done()
+			if ctx.Err() == nil {
+				recordErr(err)
+			}
+			continue
+		}
+		sent.Add(1)
+	}
+}
+
+// closedLoop keeps the window full the way a pipelining application would:
+// this goroutine fills it, and from then on every response that comes back
+// issues the next request from its completion callback (TryCallAsync, on
+// the session's reader), so no goroutine switch is needed per message.
+// Latency is sampled on one message in eight.
+func closedLoop(ctx context.Context, c *smpp.Client, newSubmit func() *pdu.SubmitSM, take func() bool,
+	inflight *sync.WaitGroup, sent *atomic.Int64, untimed func(pdu.PDU, error), h *hist, recordErr func(error)) {
+	chained := newSubmit() // used only on the reader goroutine
+	var n atomic.Int64
+	var done func(timed bool, t0 time.Time) func(pdu.PDU, error)
+	// next issues one more request from a successful completion.
+	next := func() {
+		if !take() || ctx.Err() != nil {
+			return
+		}
+		inflight.Add(1)
+		i := n.Add(1)
+		var t0 time.Time
+		if i%8 == 0 {
+			t0 = time.Now()
+		}
+		if err := c.TryCallAsync(chained, done(i%8 == 0, t0)); err != nil {
+			inflight.Done()
+			recordErr(err)
+			return
+		}
+		sent.Add(1)
+	}
+	done = func(timed bool, t0 time.Time) func(pdu.PDU, error) {
+		f := func(resp pdu.PDU, err error) {
+			if err == nil {
+				next() // before Done, so the in-flight count never touches zero early
+			}
+			untimed(resp, err)
+		}
+		if !timed {
+			return f
+		}
+		return func(resp pdu.PDU, err error) {
+			h.add(time.Since(t0))
+			f(resp, err)
+		}
+	}
+	untimedChain := done(false, time.Time{})
+	p := newSubmit()
+	s, err := c.Session(ctx)
+	if err != nil {
+		recordErr(err)
+		return
+	}
+	for i := 0; i < s.Window() && take() && ctx.Err() == nil; i++ {
+		inflight.Add(1)
+		n.Add(1)
+		if err := c.CallAsync(ctx, p, untimedChain); err != nil {
+			inflight.Done()
+			if ctx.Err() == nil {
+				recordErr(err)
+			}
+			return
+		}
+		sent.Add(1)
+	}
 }
