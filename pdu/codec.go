@@ -107,7 +107,7 @@ func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int) (PDU,
 		// habit for deliver_sm_resp and friends on success.
 		return p, nil
 	}
-	*f = Fields{mode: modeDecode, id: id, in: body, str: bytesString(body), lenient: o.Lenient}
+	f.startDecode(id, body, o.Lenient)
 	p.Fields(f)
 	err := f.err
 	if err == nil && f.off != len(f.in) && !f.lenient {
@@ -116,7 +116,7 @@ func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int) (PDU,
 		f.Fail("", ESME_RINVCMDLEN, "%d octets after the last field", len(f.in)-f.off)
 		err = f.err
 	}
-	*f = Fields{}
+	f.done()
 	if err != nil {
 		if id.IsResponse() && h.CommandStatus != ESME_ROK {
 			// v5.0 §3.2.1.3: the body of an error response is to be
@@ -158,10 +158,10 @@ func appendWith(f *Fields, dst []byte, p PDU) ([]byte, error) {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(id))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(h.CommandStatus))
 	dst = binary.BigEndian.AppendUint32(dst, h.SequenceNumber)
-	*f = Fields{mode: modeEncode, id: id, out: dst}
+	f.startEncode(id, dst)
 	p.Fields(f)
 	dst, err := f.out, f.err
-	*f = Fields{}
+	f.done()
 	if err != nil {
 		err.Header = *h
 		return dst[:start], err

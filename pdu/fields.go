@@ -42,6 +42,23 @@ type Fields struct {
 	js *jsonState
 }
 
+// startDecode and startEncode set a walker up field by field, and done
+// clears what it points to. (Assigning a whole Fields value would copy it
+// with a bulk write barrier while the GC runs, a cost on every PDU.)
+func (f *Fields) startDecode(id CommandID, body []byte, lenient bool) {
+	f.mode, f.id, f.err = modeDecode, id, nil
+	f.in, f.str, f.off, f.lenient = body, bytesString(body), 0, lenient
+}
+
+func (f *Fields) startEncode(id CommandID, dst []byte) {
+	f.mode, f.id, f.err = modeEncode, id, nil
+	f.out = dst
+}
+
+func (f *Fields) done() {
+	f.err, f.in, f.str, f.out = nil, nil, "", nil
+}
+
 // Encoding reports whether the walk is encoding (or converting to JSON):
 // the PDU's fields are being read, not written.
 func (f *Fields) Encoding() bool { return f.mode == modeEncode || f.mode == modeJSONOut }
