@@ -746,3 +746,84 @@ func TestHandlerWaitingForThePeer(t *testing.T) {
 		t.Fatal(resp, err)
 	}
 }
+
+func TestBindTimeoutAndInactivity(t *testing.T) {
+	srv := &Server{Handler: echoHandler(), BindTimeout: 50 * time.Millisecond, InactivityTimeout: 100 * time.Millisecond}
+	addr := testServer(t, srv)
+	// A connection that never binds is closed.
+	p := dialRaw(t, addr)
+	p.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := p.r.Next(); err == nil {
+		t.Fatal("unbound connection got a PDU instead of being closed")
+	}
+	// A bound session with no traffic is unbound by the server.
+	q := dialRaw(t, addr)
+	q.send(&pdu.BindTransmitter{Header: hdr(1), SystemID: "idle"})
+	q.expect(pdu.BindTransmitterRespID, 0, 1)
+	x := q.read()
+	if x.CommandID() != pdu.UnbindID {
+		t.Fatalf("got %v, want unbind", x.CommandID())
+	}
+	q.send(pdu.NewResponse(x, 0))
+}
+
+// vendorEcho is a custom command with a body of its own.
+type vendorEcho struct {
+	pdu.Header
+	Text string
+	TLVs pdu.TLVs
+}
+
+func (*vendorEcho) CommandID() pdu.CommandID { return 0x00010201 }
+func (p *vendorEcho) Fields(f *pdu.Fields) {
+	f.CString("text", &p.Text, 64)
+	f.TLVs(&p.TLVs)
+}
+
+type vendorEchoResp vendorEcho
+
+func (*vendorEchoResp) CommandID() pdu.CommandID { return 0x80010201 }
+func (p *vendorEchoResp) Fields(f *pdu.Fields)   { (*vendorEcho)(p).Fields(f) }
+
+var registerVendorEcho = sync.OnceValue(func() error {
+	return errors.Join(
+		pdu.RegisterCommand(0x00010201, "vendor_echo", func() pdu.PDU { return new(vendorEcho) }),
+		pdu.RegisterCommand(0x80010201, "vendor_echo_resp", func() pdu.PDU { return new(vendorEchoResp) }))
+})
+
+func TestCustomCommandAndAlert(t *testing.T) {
+	if err := registerVendorEcho(); err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		if e, ok := r.PDU.(*vendorEcho); ok {
+			w.Respond(&vendorEchoResp{Text: strings.ToUpper(e.Text)})
+			return
+		}
+		w.RespondStatus(pdu.ESME_RINVCMDID)
+	})}
+	addr := testServer(t, srv)
+	alerts := make(chan string, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "smpp://v:p@"+addr, &ClientConfig{Inbound: &Inbound{OnAlert: func(a *pdu.AlertNotification) { alerts <- a.SourceAddr }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.Call(ctx, &vendorEcho{Text: "hello"})
+	if err != nil || resp.(*vendorEchoResp).Text != "HELLO" {
+		t.Fatal(resp, err)
+	}
+	if _, err := srv.Deliver(ctx, "v", &pdu.AlertNotification{SourceAddr: "491761234567", ESMEAddr: "Sender"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-alerts:
+		if a != "491761234567" {
+			t.Fatal(a)
+		}
+	case <-ctx.Done():
+		t.Fatal("no alert")
+	}
+}
