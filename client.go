@@ -306,7 +306,9 @@ func (c *Client) bindOn(ctx context.Context, conn net.Conn) (*Session, error) {
 	default:
 		req, next = (*pdu.BindTransceiver)(&body), StateBoundTRX
 	}
-	resp, err := s.Call(ctx, req)
+	sid := c.systemID
+	s.systemID.Store(&sid)
+	resp, err := s.call(ctx, req, next)
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("smpp: bind %s as %q: %w", c.cfg.Bind, c.systemID, err)
@@ -325,22 +327,40 @@ func (c *Client) bindOn(ctx context.Context, conn net.Conn) (*Session, error) {
 		s.peerVer.Store(uint32(v))
 	}
 	c.peerID.Store(&id)
-	sid := c.systemID
-	s.systemID.Store(&sid)
-	s.setState(next)
 	c.log.Info("bound", "bind", c.cfg.Bind, "smsc_system_id", id)
 	return s, nil
 }
 
-func (c *Client) setSession(s *Session) {
+// setSession makes s the current session (nil: none while reconnecting). It
+// refuses a session once the client is closed, reporting false; the caller
+// then closes s.
+func (c *Client) setSession(s *Session) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if s != nil {
+		select {
+		case <-c.closed:
+			return false
+		default:
+		}
+	}
 	c.cur.Store(s)
 	if s != nil {
 		close(c.ready)
 	} else {
 		c.ready = make(chan struct{})
 	}
+	return true
+}
+
+// shut marks the client closed and returns its current session, if any. Done
+// under c.mu, so that a rebind finishing at the same time either is seen
+// here or sees the client closed (setSession).
+func (c *Client) shut() *Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.once.Do(func() { close(c.closed) })
+	return c.cur.Load()
 }
 
 // run watches the session and rebinds when it drops.
@@ -365,16 +385,36 @@ func (c *Client) run(s *Session) {
 			case <-c.closed:
 				return
 			}
-			ns, err := c.connect(context.Background())
+			ctx, cancel := context.WithCancel(context.Background())
+			stop := c.onClose(cancel)
+			ns, err := c.connect(ctx)
+			stop()
+			cancel()
 			if err == nil {
+				if !c.setSession(ns) { // closed while rebinding
+					ns.Close()
+					return
+				}
 				s = ns
-				c.setSession(s)
 				break
 			}
 			c.log.Warn("reconnect failed", "err", err, "next_in", delay)
 			delay = min(2*delay, c.cfg.ReconnectMax)
 		}
 	}
+}
+
+// onClose calls f if the client is closed before the returned stop is called.
+func (c *Client) onClose(f func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-c.closed:
+			f()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
 }
 
 // Session returns the current bound session, waiting for a rebind within
@@ -566,8 +606,7 @@ func (c *Client) EnquireLink(ctx context.Context) error {
 // Unbind unbinds gracefully (waiting, within ctx, for outstanding requests)
 // and stops reconnecting.
 func (c *Client) Unbind(ctx context.Context) error {
-	c.once.Do(func() { close(c.closed) })
-	if s := c.cur.Load(); s != nil {
+	if s := c.shut(); s != nil {
 		return s.Unbind(ctx)
 	}
 	return nil
@@ -575,8 +614,7 @@ func (c *Client) Unbind(ctx context.Context) error {
 
 // Close closes the link at once and stops reconnecting; pending calls fail.
 func (c *Client) Close() error {
-	c.once.Do(func() { close(c.closed) })
-	if s := c.cur.Load(); s != nil {
+	if s := c.shut(); s != nil {
 		s.Close()
 	}
 	return nil

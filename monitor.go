@@ -16,11 +16,19 @@ import (
 // scheduler's time slice is 10 ms). The monitor then starts a new reader for
 // that session and switches it to worker goroutines for good; the stuck
 // reader exits when its handler returns.
+//
+// The reader also writes, at the end of each batch it has read (one
+// goroutine switch fewer than waking the writer). A write blocks when the
+// peer does not read; if that peer is blocked writing to us in the same way,
+// neither would ever read again. So the monitor treats a reader stuck in a
+// write like one stuck in a handler: a new reader takes over and reading
+// goes on, while the old one finishes its write and exits.
 
 // reader states
 const (
 	readerReading int32 = iota
 	readerInHandler
+	readerWriting
 	readerTakenOver
 )
 
@@ -73,13 +81,13 @@ func monitorLoop() {
 			return
 		}
 		for s, last := range monitor.sessions {
-			if s.rstate.Load() != readerInHandler {
+			if st := s.rstate.Load(); st != readerInHandler && st != readerWriting {
 				if last.ticks != 0 {
 					monitor.sessions[s] = seen{}
 				}
 				continue
 			}
-			epoch := s.handlerEpoch.Load()
+			epoch := s.busyEpoch.Load()
 			if epoch != last.epoch {
 				monitor.sessions[s] = seen{epoch: epoch, ticks: 1}
 				continue
@@ -88,7 +96,7 @@ func monitorLoop() {
 				monitor.sessions[s] = seen{epoch: epoch, ticks: last.ticks + 1}
 				continue
 			}
-			delete(monitor.sessions, s)
+			monitor.sessions[s] = seen{}
 			s.takeOver()
 		}
 		monitor.mu.Unlock()
@@ -96,8 +104,17 @@ func monitorLoop() {
 }
 
 // takeOver starts a new reader for a session whose reader is stuck in a
-// handler, and moves the session's handling to workers.
+// handler, and moves the session's handling to workers; or, for a reader
+// stuck in a write, just starts a new reader.
 func (s *Session) takeOver() {
+	if s.rstate.CompareAndSwap(readerWriting, readerTakenOver) {
+		s.log.Debug("the peer is slow to read; a new reader goes on reading", "after", slowAfter)
+		go s.readLoop()
+		return
+	}
+	if s.concurrent.Load() {
+		return // (handlers already run on workers)
+	}
 	s.concurrent.Store(true)
 	if s.rstate.CompareAndSwap(readerInHandler, readerTakenOver) {
 		s.log.Info("a handler is slow; this session's requests go to worker goroutines from now on", "after", slowAfter)

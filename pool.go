@@ -40,7 +40,7 @@ func (p *Pool) Clients() []*Client { return p.clients }
 // starting the search at a rotating index so ties spread evenly; when none
 // is bound it returns one anyway, whose calls then wait for its rebind.
 func (p *Pool) pick() *Client {
-	start := int(p.next.Add(1))
+	start := int(p.next.Add(1) % uint64(len(p.clients))) // (never negative)
 	var best *Client
 	bestLoad := int(^uint(0) >> 1)
 	for i := range p.clients {

@@ -14,38 +14,21 @@ import (
 	"time"
 )
 
-// proxyListener parses PROXY protocol headers (v1 text, v2 binary) on
-// connections from trusted addresses. An SMPP stream can never be mistaken
-// for one: a PDU starts with its length, whose first octet is 0x00 for any
-// PDU under 16 MiB, while the headers start with "PROXY " or "\r\n\r\n".
-type proxyListener struct {
-	net.Listener
-	trusted []netip.Prefix
-	timeout time.Duration
-}
+// PROXY protocol headers (v1 text, v2 binary) are parsed on connections from
+// trusted addresses only. An SMPP stream can never be mistaken for one: a PDU
+// starts with its length, whose first octet is 0x00 for any PDU under 16 MiB,
+// while the headers start with "PROXY " or "\r\n\r\n".
 
 var errProxyHeader = errors.New("smpp: bad PROXY protocol header")
 
-func (l *proxyListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		if !l.isTrusted(c.RemoteAddr()) {
-			return c, nil
-		}
-		pc, err := readProxyHeader(c, l.timeout)
-		if err != nil {
-			// One broken proxied connection is no reason to stop serving.
-			c.Close()
-			continue
-		}
-		return pc, nil
-	}
-}
+// proxyHeaderTimeout bounds the wait for a trusted peer's PROXY header.
+const proxyHeaderTimeout = 10 * time.Second
 
-func (l *proxyListener) isTrusted(a net.Addr) bool {
+// isTrusted reports whether a is in one of the trusted prefixes.
+func isTrusted(a net.Addr, trusted []netip.Prefix) bool {
+	if len(trusted) == 0 {
+		return false
+	}
 	ta, ok := a.(*net.TCPAddr)
 	if !ok {
 		return false
@@ -55,7 +38,7 @@ func (l *proxyListener) isTrusted(a net.Addr) bool {
 		return false
 	}
 	ip = ip.Unmap()
-	for _, p := range l.trusted {
+	for _, p := range trusted {
 		if p.Contains(ip) {
 			return true
 		}

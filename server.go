@@ -144,12 +144,6 @@ func (srv *Server) addr() string {
 func (srv *Server) Serve(l net.Listener) error { return srv.serve(l, nil) }
 
 func (srv *Server) serve(l net.Listener, tlsConfig *tls.Config) error {
-	if len(srv.TrustedProxies) > 0 {
-		l = &proxyListener{Listener: l, trusted: srv.TrustedProxies, timeout: 10 * time.Second}
-	}
-	if tlsConfig != nil {
-		l = tls.NewListener(l, tlsConfig)
-	}
 	srv.mu.Lock()
 	if srv.inShut.Load() {
 		srv.mu.Unlock()
@@ -186,8 +180,31 @@ func (srv *Server) serve(l net.Listener, tlsConfig *tls.Config) error {
 			return err
 		}
 		delay = 0
-		srv.startSession(conn, StateOpen)
+		if isTrusted(conn.RemoteAddr(), srv.TrustedProxies) {
+			// Read the PROXY header on the connection's own goroutine,
+			// so that a slow proxy holds up nobody else's Accept.
+			go func() {
+				pc, err := readProxyHeader(conn, proxyHeaderTimeout)
+				if err != nil {
+					log.Warn("PROXY header", "remote", conn.RemoteAddr().String(), "err", err)
+					conn.Close()
+					return
+				}
+				srv.startSession(srv.secure(pc, tlsConfig), StateOpen)
+			}()
+			continue
+		}
+		srv.startSession(srv.secure(conn, tlsConfig), StateOpen)
 	}
+}
+
+// secure wraps conn in TLS when the listener serves TLS; the handshake
+// happens on the session's first read.
+func (srv *Server) secure(conn net.Conn, tlsConfig *tls.Config) net.Conn {
+	if tlsConfig == nil {
+		return conn
+	}
+	return tls.Server(conn, tlsConfig)
 }
 
 func (srv *Server) settings() settings {
@@ -217,10 +234,17 @@ func (srv *Server) settings() settings {
 	}
 }
 
+// startSession starts serving conn; it returns nil (and closes conn) once the
+// server is shutting down.
 func (srv *Server) startSession(conn net.Conn, st State) *Session {
 	s := newSession(conn, SMSC, srv.settings())
 	s.state.Store(int32(st))
 	srv.mu.Lock()
+	if srv.inShut.Load() { // (a proxied connection late from its header)
+		srv.mu.Unlock()
+		conn.Close()
+		return nil
+	}
 	if srv.sessions == nil {
 		srv.sessions = map[*Session]struct{}{}
 	}
@@ -353,12 +377,19 @@ func (srv *Server) Outbind(ctx context.Context, addr, systemID, password string)
 	if err != nil {
 		return nil, err
 	}
-	s := srv.startSession(conn, StateOpen)
-	if err := s.Send(&pdu.Outbind{SystemID: systemID, Password: password}); err != nil {
+	// OUTBOUND from the start: the ESME's bind may come back before this
+	// goroutine would get to change the state after sending.
+	s := srv.startSession(conn, StateOutbound)
+	if s == nil {
+		return nil, ErrServerClosed
+	}
+	ob := &pdu.Outbind{SystemID: systemID, Password: password}
+	ob.SequenceNumber = s.nextSeq()
+	if err := s.write(ob); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.setState(StateOutbound)
+	s.stats.sent(pdu.OutbindID, 0)
 	return s, nil
 }
 

@@ -137,6 +137,7 @@ type Session struct {
 
 	state     atomic.Int32
 	unbinding atomic.Bool
+	binding   atomic.Bool            // a bind is being decided (server side)
 	systemID  atomic.Pointer[string] // the ESME's system_id once bound
 	peerVer   atomic.Uint32          // the peer's interface version, if known
 
@@ -161,10 +162,10 @@ type Session struct {
 
 	// Requests for the handler run on the reader goroutine until one is
 	// slow; then (concurrent) on workers. See monitor.go.
-	reader       *pdu.Reader
-	rstate       atomic.Int32
-	handlerEpoch atomic.Uint32
-	concurrent   atomic.Bool
+	reader     *pdu.Reader
+	rstate     atomic.Int32
+	busyEpoch  atomic.Uint32 // counts the reader's handler calls and writes
+	concurrent atomic.Bool
 
 	// inbound requests being handled, and the workers handling them
 	inflight atomic.Int32
@@ -215,9 +216,7 @@ func newSession(conn net.Conn, role Role, cfg settings) *Session {
 
 func (s *Session) start() {
 	s.reader = pdu.NewReaderSize(s.conn, s.cfg.maxLength, 64<<10)
-	if s.cfg.handler != nil {
-		watch(s)
-	}
+	watch(s)
 	go s.readLoop()
 	go s.writeLoop()
 	go s.timerLoop()
@@ -226,11 +225,22 @@ func (s *Session) start() {
 // State returns the session state.
 func (s *Session) State() State { return State(s.state.Load()) }
 
-func (s *Session) setState(st State) {
-	s.state.Store(int32(st))
+// setState moves the session to st, unless it has closed meanwhile (CLOSED
+// is final); it reports whether the state changed.
+func (s *Session) setState(st State) bool {
+	for {
+		cur := s.state.Load()
+		if State(cur) == StateClosed {
+			return false
+		}
+		if s.state.CompareAndSwap(cur, int32(st)) {
+			break
+		}
+	}
 	if s.cfg.onState != nil {
 		s.cfg.onState(s, st)
 	}
+	return true
 }
 
 // Role returns which end of the link this session is.
@@ -282,6 +292,10 @@ type call struct {
 	ch       chan result          // synchronous callers wait here
 	cb       func(pdu.PDU, error) // asynchronous callers get this called
 	id       pdu.CommandID
+	// bound is the state a successful bind response puts the session in;
+	// the reader sets it before reading on, so a deliver_sm right behind
+	// the bind_resp finds the session bound.
+	bound State
 }
 
 type result struct {
@@ -312,7 +326,12 @@ func (s *Session) nextSeq() uint32 {
 // status as the error (a pdu.Status), so callers can test
 // errors.Is(err, pdu.ESME_RTHROTTLED) and still read the response.
 func (s *Session) Call(ctx context.Context, req pdu.PDU) (pdu.PDU, error) {
-	c, err := s.send(ctx, req, nil)
+	return s.call(ctx, req, 0)
+}
+
+// call is Call; a bind passes the state its success leads to.
+func (s *Session) call(ctx context.Context, req pdu.PDU, bound State) (pdu.PDU, error) {
+	c, err := s.sendMode(ctx, req, nil, true, bound)
 	if err != nil {
 		return nil, err
 	}
@@ -351,14 +370,17 @@ func (s *Session) TryCallAsync(req pdu.PDU, done func(resp pdu.PDU, err error)) 
 }
 
 func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)) (*call, error) {
-	return s.sendMode(ctx, req, cb, true)
+	return s.sendMode(ctx, req, cb, true, 0)
 }
 
 func (s *Session) sendNoWait(req pdu.PDU, cb func(pdu.PDU, error)) (*call, error) {
-	return s.sendMode(context.Background(), req, cb, false)
+	return s.sendMode(context.Background(), req, cb, false, 0)
 }
 
-func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error), wait bool) (*call, error) {
+// sendMode queues a request. For a synchronous call (cb nil) it returns the
+// call to wait on; an asynchronous call's done is called exactly once when
+// sendMode returns nil, and never when it returns an error.
+func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error), wait bool, bound State) (*call, error) {
 	id := req.CommandID()
 	if !id.HasResponse() {
 		return nil, fmt.Errorf("smpp: %s has no response; use Send", id)
@@ -379,19 +401,28 @@ func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, er
 			return nil, err
 		}
 	}
+	// Unbind waits for the window to empty after raising the flag, so a
+	// caller that took its slot before seeing the flag is waited for, and
+	// one that sees it backs out: nothing goes out behind the unbind.
+	if s.unbinding.Load() && id != pdu.UnbindID {
+		s.window.release()
+		return nil, ErrUnbinding
+	}
 	c := callPool.Get().(*call)
 	c.cb = cb
 	c.id = id
-	c.seq = s.nextSeq()
+	c.bound = bound
+	seq := s.nextSeq()
+	c.seq = seq
 	// The coarse clock lags by up to a tick: add one, so a timeout never
 	// fires early (and at most a quarter of itself late).
 	c.deadline = s.clock.Load() + int64(s.cfg.responseTimeout) + int64(s.tick)
-	req.Head().SequenceNumber = c.seq
+	req.Head().SequenceNumber = seq
 	req.Head().CommandStatus = 0
 	s.pmu.Lock()
 	if s.pending.closed { // closed meanwhile
 		s.pmu.Unlock()
-		s.window.release(true)
+		s.window.release()
 		callPool.Put(c)
 		return nil, s.closedErr()
 	}
@@ -402,11 +433,18 @@ func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, er
 	// costs no writer wake-ups at all.
 	full := s.window.full()
 	if err := s.writeKick(req, !full); err != nil {
-		if s.forget(c.seq) {
+		if s.forget(seq) {
 			c.cb = nil
 			callPool.Put(c)
+			return nil, err
 		}
-		return nil, err
+		// The session closed meanwhile and has completed the call with
+		// its error already (or is about to): that is the one report.
+		// An asynchronous c may be back in the pool: do not touch it.
+		if cb != nil {
+			return nil, nil
+		}
+		return c, nil
 	}
 	s.stats.sent(id, 0)
 	if full && !s.holdKick.Load() {
@@ -424,8 +462,7 @@ func (s *Session) forget(seq uint32) bool {
 	ok := c != nil
 	s.pmu.Unlock()
 	if ok {
-		s.window.release(true)
-		_ = c
+		s.window.release()
 	}
 	return ok
 }
@@ -448,6 +485,12 @@ func (s *Session) Send(p pdu.PDU) error {
 	if !id.IsResponse() {
 		if err := s.checkSend(id); err != nil {
 			return err
+		}
+		// A request without a response (alert_notification, outbind)
+		// still takes a sequence number from 1 up; generic_nack keeps
+		// the one of the PDU it answers.
+		if id != pdu.GenericNackID && p.Head().SequenceNumber == 0 {
+			p.Head().SequenceNumber = s.nextSeq()
 		}
 	}
 	if err := s.write(p); err != nil {
@@ -485,6 +528,13 @@ func (s *Session) write(p pdu.PDU) error { return s.writeKick(p, true) }
 // writeKick queues p and, if kick, wakes the writer (unless the reader is
 // holding writes until the end of its batch).
 func (s *Session) writeKick(p pdu.PDU, kick bool) error {
+	select {
+	case <-s.closed:
+		// What was queued before the close still goes out; nothing
+		// after it does, and the caller learns so.
+		return s.closedErr()
+	default:
+	}
 	if s.cfg.trace != nil {
 		s.cfg.trace(s, Sent, p)
 	}
@@ -563,6 +613,20 @@ func (s *Session) flushNow() {
 	s.wio.Unlock()
 }
 
+// readerFlush is flushNow for the reader; it reports whether the monitor
+// handed reading to a new goroutine while this one was blocked writing.
+func (s *Session) readerFlush() (takenOver bool) {
+	if !s.wio.TryLock() {
+		s.kick()
+		return false
+	}
+	s.busyEpoch.Add(1)
+	s.rstate.Store(readerWriting)
+	s.flushLocked()
+	s.wio.Unlock()
+	return !s.rstate.CompareAndSwap(readerWriting, readerReading)
+}
+
 // flushLocked writes the queued octets in one system call; s.wio is held.
 func (s *Session) flushLocked() error {
 	s.wmu.Lock()
@@ -608,7 +672,10 @@ func (s *Session) readLoop() {
 			if s.holdKick.Load() {
 				s.holdKick.Store(false)
 			}
-			s.flushNow()
+			if s.readerFlush() {
+				takenOver = true
+				return
+			}
 		}
 		b, err := r.Next()
 		if err == nil && !s.holdKick.Load() {
@@ -676,7 +743,7 @@ func (s *Session) badPDU(err error) {
 		ok := c != nil
 		s.pmu.Unlock()
 		if ok {
-			s.window.release(true)
+			s.window.release()
 			c.complete(nil, err)
 		}
 		return
@@ -697,15 +764,19 @@ func (s *Session) response(p pdu.PDU) {
 		s.log.Warn("response matches no pending request (late or unknown)", "command", p.CommandID(), "seq", seq)
 		return
 	}
-	s.window.release(true)
+	s.window.release()
 	id := p.CommandID()
-	if id != c.id.Response() && id != pdu.GenericNackID {
+	st := p.Head().CommandStatus
+	if id != c.id.Response() && (id != pdu.GenericNackID || st == pdu.ESME_ROK) {
+		// (A generic_nack that says OK answers nothing.)
 		c.complete(p, fmt.Errorf("smpp: %s answered with %s", c.id, id))
 		return
 	}
 	var err error
-	if st := p.Head().CommandStatus; st != pdu.ESME_ROK {
+	if st != pdu.ESME_ROK {
 		err = st
+	} else if c.bound != 0 && !s.setState(c.bound) {
+		err = s.closedErr()
 	}
 	c.complete(p, err)
 }
@@ -745,10 +816,20 @@ func (s *Session) request(p pdu.PDU) (takenOver bool) {
 			s.Send(pdu.NewResponse(p, pdu.ESME_RINVCMDID))
 			return
 		}
+		// One bind at a time: a second one pipelined behind the first
+		// must not be decided while the first still is.
+		if !s.binding.CompareAndSwap(false, true) {
+			s.Send(pdu.NewResponse(p, pdu.ESME_RALYBND))
+			return
+		}
 		// Binding (authentication) may block: do it off the reader.
 		go func() {
-			if resp := s.cfg.bind(s, p); resp != nil {
+			resp := s.cfg.bind(s, p)
+			if resp != nil {
 				s.Send(resp)
+			}
+			if resp == nil || resp.Head().CommandStatus != pdu.ESME_ROK {
+				s.binding.Store(false) // refused: the ESME may try again
 			}
 		}()
 		return
@@ -798,7 +879,7 @@ func (s *Session) request(p pdu.PDU) (takenOver bool) {
 // serveInline runs the handler on the reader goroutine; it reports whether
 // the monitor handed reading to a new goroutine meanwhile.
 func (s *Session) serveInline(req *Request) (takenOver bool) {
-	s.handlerEpoch.Add(1)
+	s.busyEpoch.Add(1)
 	s.rstate.Store(readerInHandler)
 	s.serve(req)
 	return !s.rstate.CompareAndSwap(readerInHandler, readerReading)
@@ -888,14 +969,15 @@ func (s *Session) serve(req *Request) {
 				req.RespondStatus(pdu.ESME_RSYSERR)
 			}
 		}
-		if !req.responded.Load() && !req.detached.Load() {
-			if req.PDU.CommandID().HasResponse() {
-				s.log.Error("handler returned without responding; answering ESME_RSYSERR", "command", req.PDU.CommandID())
-				req.RespondStatus(pdu.ESME_RSYSERR)
-			} else {
-				req.responded.Store(true)
+		if !req.PDU.CommandID().HasResponse() {
+			// Nothing to answer (alert_notification): its inbound slot
+			// is free once the handler returns, detached or not.
+			if req.responded.CompareAndSwap(false, true) {
 				s.inflight.Add(-1)
 			}
+		} else if !req.responded.Load() && !req.detached.Load() {
+			s.log.Error("handler returned without responding; answering ESME_RSYSERR", "command", req.PDU.CommandID())
+			req.RespondStatus(pdu.ESME_RSYSERR)
 		}
 	}()
 	s.cfg.handler.ServeSMPP(req, req)
@@ -952,7 +1034,10 @@ func (s *Session) Close() error {
 
 // Unbind ends the session gracefully: it stops taking new requests, waits
 // (within ctx) for outstanding ones to finish, sends unbind, waits for
-// unbind_resp and closes the connection.
+// unbind_resp and closes the connection. Callers waiting for window room
+// when it begins get ErrUnbinding. A handler that wants to end its session
+// should respond first (or call Unbind from another goroutine): Unbind waits
+// for the requests being handled, the caller's own included.
 func (s *Session) Unbind(ctx context.Context) error {
 	if !s.State().Bound() {
 		return s.Close()
@@ -995,6 +1080,7 @@ func (s *Session) timerLoop() {
 	start := time.Now()
 	lastRecv, lastData := start, start
 	var probing atomic.Bool
+	inactive := false // the inactivity unbind has begun
 	for {
 		select {
 		case <-s.closed:
@@ -1020,13 +1106,22 @@ func (s *Session) timerLoop() {
 				s.shutdown(fmt.Errorf("smpp: not bound within %v", s.cfg.bindTimeout))
 				return
 			}
-			if s.cfg.inactivity > 0 && st.Bound() && now.Sub(lastData) > s.cfg.inactivity {
+			if s.cfg.inactivity > 0 && st.Bound() && now.Sub(lastData) > s.cfg.inactivity && !inactive {
+				inactive = true
 				s.log.Info("inactive; unbinding", "inactivity", s.cfg.inactivity)
-				go s.Unbind(context.Background())
-				return
+				// The timer keeps running meanwhile: the unbind itself
+				// may need its response timeout.
+				go func() {
+					ctx, cancel := context.WithTimeout(s.ctx, s.cfg.responseTimeout+s.tick)
+					defer cancel()
+					s.Unbind(ctx)
+				}()
 			}
 			if s.cfg.enquireInterval > 0 && now.Sub(lastRecv) > s.cfg.enquireInterval && probing.CompareAndSwap(false, true) {
-				err := s.CallAsync(s.ctx, &pdu.EnquireLink{}, func(_ pdu.PDU, err error) {
+				// Never wait for window room here: this goroutine is
+				// what times calls out. A full window is probe enough,
+				// since each of its calls times out if the peer is gone.
+				_, err := s.sendNoWait(&pdu.EnquireLink{}, func(_ pdu.PDU, err error) {
 					probing.Store(false)
 					if errors.Is(err, ErrTimeout) {
 						s.log.Warn("peer does not answer enquire_link; closing")
@@ -1053,7 +1148,7 @@ func (s *Session) expire(now time.Time) {
 	})
 	s.pmu.Unlock()
 	for _, c := range late {
-		s.window.release(true)
+		s.window.release()
 		s.stats.timeouts.Add(1)
 		s.log.Warn("response timeout", "command", c.id, "seq", c.seq)
 		c.complete(nil, ErrTimeout)
