@@ -22,7 +22,8 @@ import (
 // peer does not read; if that peer is blocked writing to us in the same way,
 // neither would ever read again. So the monitor treats a reader stuck in a
 // write like one stuck in a handler: a new reader takes over and reading
-// goes on, while the old one finishes its write and exits.
+// goes on, while the old one finishes its write and exits. (Sessions without
+// a handler are not watched; their timer does the same, a tick later.)
 
 // reader states
 const (
@@ -107,9 +108,7 @@ func monitorLoop() {
 // handler, and moves the session's handling to workers; or, for a reader
 // stuck in a write, just starts a new reader.
 func (s *Session) takeOver() {
-	if s.rstate.CompareAndSwap(readerWriting, readerTakenOver) {
-		s.log.Debug("the peer is slow to read; a new reader goes on reading", "after", slowAfter)
-		go s.readLoop()
+	if s.takeOverWriter() {
 		return
 	}
 	if s.concurrent.Load() {
@@ -120,4 +119,17 @@ func (s *Session) takeOver() {
 		s.log.Info("a handler is slow; this session's requests go to worker goroutines from now on", "after", slowAfter)
 		go s.readLoop()
 	}
+}
+
+// takeOverWriter starts a new reader if the current one is blocked in a
+// write, and reports whether it did. Sessions without a handler are not
+// watched by the monitor (its ticks cost a busy client a few per cent); their
+// timer goroutine calls this once the reader has been writing for a tick.
+func (s *Session) takeOverWriter() bool {
+	if !s.rstate.CompareAndSwap(readerWriting, readerTakenOver) {
+		return false
+	}
+	s.log.Debug("the peer is slow to read; a new reader goes on reading")
+	go s.readLoop()
+	return true
 }

@@ -382,8 +382,21 @@ func TestRespondAfterCloseFails(t *testing.T) {
 
 // A peer that sends and does not read fills our send buffer; our reader,
 // which writes the responses at the end of each batch, must go on reading
-// (or two such peers would wait on each other for ever).
+// (or two such peers would wait on each other for ever). Sessions with a
+// handler are rescued by the monitor, others by their timer.
 func TestReaderGoesOnWhenPeerDoesNotRead(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  settings
+	}{
+		{"timer", settings{responseTimeout: 400 * time.Millisecond}},
+		{"monitor", settings{handler: echoHandler()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { readerGoesOn(t, tc.cfg) })
+	}
+}
+
+func readerGoesOn(t *testing.T, cfg settings) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -404,17 +417,17 @@ func TestReaderGoesOnWhenPeerDoesNotRead(t *testing.T) {
 	peer.(*net.TCPConn).SetReadBuffer(4 << 10)
 	conn := <-accepted
 	conn.(*net.TCPConn).SetWriteBuffer(4 << 10)
-	s := newSession(conn, SMSC, settings{})
+	s := newSession(conn, SMSC, cfg)
 	s.start()
 	defer s.Close()
-	// 4 MiB of enquire_link: 4 MiB of responses, far beyond both buffers.
+	// 8 MiB of enquire_link: 8 MiB of responses, far beyond both buffers.
 	one, _ := pdu.Marshal(&pdu.EnquireLink{Header: hdr(1)})
 	batch := make([]byte, 0, 64<<10)
 	for len(batch)+len(one) <= cap(batch) {
 		batch = append(batch, one...)
 	}
 	peer.SetWriteDeadline(time.Now().Add(20 * time.Second))
-	for sent := 0; sent < 4<<20; sent += len(batch) {
+	for sent := 0; sent < 8<<20; sent += len(batch) {
 		if _, err := peer.Write(batch); err != nil {
 			t.Fatalf("after %d KiB the session stopped reading: %v", sent>>10, err)
 		}

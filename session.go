@@ -216,7 +216,9 @@ func newSession(conn net.Conn, role Role, cfg settings) *Session {
 
 func (s *Session) start() {
 	s.reader = pdu.NewReaderSize(s.conn, s.cfg.maxLength, 64<<10)
-	watch(s)
+	if s.cfg.handler != nil {
+		watch(s)
+	}
 	go s.readLoop()
 	go s.writeLoop()
 	go s.timerLoop()
@@ -528,13 +530,6 @@ func (s *Session) write(p pdu.PDU) error { return s.writeKick(p, true) }
 // writeKick queues p and, if kick, wakes the writer (unless the reader is
 // holding writes until the end of its batch).
 func (s *Session) writeKick(p pdu.PDU, kick bool) error {
-	select {
-	case <-s.closed:
-		// What was queued before the close still goes out; nothing
-		// after it does, and the caller learns so.
-		return s.closedErr()
-	default:
-	}
 	if s.cfg.trace != nil {
 		s.cfg.trace(s, Sent, p)
 	}
@@ -991,6 +986,13 @@ func (s *Session) shutdown(err error) {
 		}
 		s.closeErr = err
 		s.state.Store(int32(StateClosed))
+		// What was queued before the close still goes out; nothing
+		// after it does, and its writer learns so.
+		s.wmu.Lock()
+		if s.werr == nil {
+			s.werr = s.closedErr()
+		}
+		s.wmu.Unlock()
 		unwatch(s)
 		close(s.closed)
 		s.cancel()
@@ -1081,6 +1083,7 @@ func (s *Session) timerLoop() {
 	lastRecv, lastData := start, start
 	var probing atomic.Bool
 	inactive := false // the inactivity unbind has begun
+	var writeEpoch uint32
 	for {
 		select {
 		case <-s.closed:
@@ -1100,6 +1103,13 @@ func (s *Session) timerLoop() {
 				return
 			}
 			s.expire(now)
+			// A reader blocked in the same write since the last tick: see
+			// monitor.go (which acts sooner for sessions with handlers).
+			if e := s.busyEpoch.Load(); s.rstate.Load() == readerWriting && e == writeEpoch {
+				s.takeOverWriter()
+			} else {
+				writeEpoch = e
+			}
 			st := s.State()
 			if s.cfg.bindTimeout > 0 && (st == StateOpen || st == StateOutbound) && now.Sub(start) > s.cfg.bindTimeout {
 				s.log.Warn("not bound in time; closing", "bind_timeout", s.cfg.bindTimeout)
