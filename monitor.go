@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,9 +39,29 @@ const (
 	slowAfter   = 10 * time.Millisecond
 )
 
-// seen is what the monitor last saw of a session: the handler call (epoch)
-// its reader was in, and for how many ticks.
+// readerState is one reader goroutine's state, for the monitor. Each reader
+// has its own, so a reader that has been replaced can never take its
+// successor's state (in a handler, writing) for its own.
+type readerState struct {
+	state atomic.Int32
+	epoch atomic.Uint32 // counts the reader's handler calls and writes
+}
+
+// busy marks the start of a handler call or a write.
+func (rs *readerState) busy(state int32) {
+	rs.epoch.Add(1)
+	rs.state.Store(state)
+}
+
+// idle marks its end; false means another reader took over meanwhile.
+func (rs *readerState) idle(state int32) bool {
+	return rs.state.CompareAndSwap(state, readerReading)
+}
+
+// seen is what the monitor last saw of a session: its reader, the handler
+// call or write (epoch) it was in, and for how many ticks.
 type seen struct {
+	rs    *readerState
 	epoch uint32
 	ticks int
 }
@@ -82,23 +103,27 @@ func monitorLoop() {
 			return
 		}
 		for s, last := range monitor.sessions {
-			if st := s.rstate.Load(); st != readerInHandler && st != readerWriting {
+			rs := s.reading.Load()
+			if rs == nil {
+				continue
+			}
+			if st := rs.state.Load(); st != readerInHandler && st != readerWriting {
 				if last.ticks != 0 {
 					monitor.sessions[s] = seen{}
 				}
 				continue
 			}
-			epoch := s.busyEpoch.Load()
-			if epoch != last.epoch {
-				monitor.sessions[s] = seen{epoch: epoch, ticks: 1}
+			epoch := rs.epoch.Load()
+			if rs != last.rs || epoch != last.epoch {
+				monitor.sessions[s] = seen{rs: rs, epoch: epoch, ticks: 1}
 				continue
 			}
 			if time.Duration(last.ticks)*monitorTick < slowAfter {
-				monitor.sessions[s] = seen{epoch: epoch, ticks: last.ticks + 1}
+				monitor.sessions[s] = seen{rs: rs, epoch: epoch, ticks: last.ticks + 1}
 				continue
 			}
 			monitor.sessions[s] = seen{}
-			s.takeOver()
+			s.takeOver(rs)
 		}
 		monitor.mu.Unlock()
 	}
@@ -107,16 +132,17 @@ func monitorLoop() {
 // takeOver starts a new reader for a session whose reader is stuck in a
 // handler, and moves the session's handling to workers; or, for a reader
 // stuck in a write, just starts a new reader.
-func (s *Session) takeOver() {
-	if s.takeOverWriter() {
+func (s *Session) takeOver(rs *readerState) {
+	if s.takeOverWriter(rs) {
 		return
 	}
 	if s.concurrent.Load() {
 		return // (handlers already run on workers)
 	}
 	s.concurrent.Store(true)
-	if s.rstate.CompareAndSwap(readerInHandler, readerTakenOver) {
+	if rs.state.CompareAndSwap(readerInHandler, readerTakenOver) {
 		s.log.Info("a handler is slow; this session's requests go to worker goroutines from now on", "after", slowAfter)
+		s.stats.takeovers.Add(1)
 		go s.readLoop()
 	}
 }
@@ -125,11 +151,12 @@ func (s *Session) takeOver() {
 // write, and reports whether it did. Sessions without a handler are not
 // watched by the monitor (its ticks cost a busy client a few per cent); their
 // timer goroutine calls this once the reader has been writing for a tick.
-func (s *Session) takeOverWriter() bool {
-	if !s.rstate.CompareAndSwap(readerWriting, readerTakenOver) {
+func (s *Session) takeOverWriter(rs *readerState) bool {
+	if !rs.state.CompareAndSwap(readerWriting, readerTakenOver) {
 		return false
 	}
 	s.log.Debug("the peer is slow to read; a new reader goes on reading")
+	s.stats.takeovers.Add(1)
 	go s.readLoop()
 	return true
 }

@@ -571,3 +571,77 @@ func TestSlowProxyHeaderDoesNotBlockAccept(t *testing.T) {
 		t.Fatalf("sessions %v", ss)
 	}
 }
+
+// A peer that reads in fits and starts makes our reader block in its writes
+// again and again, and be replaced each time: throughout, exactly one reader
+// reads (the race detector watches), and every request gets exactly one
+// response.
+func TestReaderTakeoversKeepOneReader(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	peer, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	// Buffers well above the loopback MSS: smaller ones stall TCP itself
+	// (zero-window probes back off for seconds).
+	peer.(*net.TCPConn).SetReadBuffer(128 << 10)
+	conn := <-accepted
+	conn.(*net.TCPConn).SetWriteBuffer(128 << 10)
+	s := newSession(conn, SMSC, settings{handler: echoHandler(), inboundWindow: 1 << 20})
+	s.state.Store(int32(StateBoundTX))
+	s.start()
+	defer s.Close()
+
+	const n = 200000
+	go func() {
+		w := make([]byte, 0, 64<<10)
+		for i := 1; i <= n; i++ {
+			w, _ = pdu.Append(w, &pdu.SubmitSM{Header: hdr(uint32(i)), DestinationAddr: "1"})
+			if len(w) > 60<<10 || i == n {
+				if _, err := peer.Write(w); err != nil {
+					return
+				}
+				w = w[:0]
+			}
+		}
+	}()
+	seen := make([]bool, n+1)
+	r := pdu.NewReader(peer, 0)
+	peer.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for got := 0; got < n; got++ {
+		if got == n/4 || got == n/2 {
+			// Stop reading long enough for both buffers to fill and the
+			// reader to be replaced.
+			time.Sleep(300 * time.Millisecond)
+		}
+		x, err := r.Read()
+		if err != nil {
+			t.Fatalf("after %d responses: %v", got, err)
+		}
+		seq := x.Head().SequenceNumber
+		if x.CommandID() != pdu.SubmitSMRespID || seq == 0 || seq > n || seen[seq] {
+			t.Fatalf("response %d: %s seq %d (answered before: %v)", got, x.CommandID(), seq, seq <= n && seen[seq])
+		}
+		seen[seq] = true
+	}
+	st := s.Stats()
+	if st.DecodeErrors != 0 {
+		t.Fatalf("%d decode errors", st.DecodeErrors)
+	}
+	if st.Takeovers == 0 {
+		t.Fatal("no reader was ever replaced: the test did not test")
+	}
+	t.Logf("%d takeovers", st.Takeovers)
+}

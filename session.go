@@ -163,8 +163,7 @@ type Session struct {
 	// Requests for the handler run on the reader goroutine until one is
 	// slow; then (concurrent) on workers. See monitor.go.
 	reader     *pdu.Reader
-	rstate     atomic.Int32
-	busyEpoch  atomic.Uint32 // counts the reader's handler calls and writes
+	reading    atomic.Pointer[readerState] // the current reader's
 	concurrent atomic.Bool
 
 	// inbound requests being handled, and the workers handling them
@@ -610,16 +609,15 @@ func (s *Session) flushNow() {
 
 // readerFlush is flushNow for the reader; it reports whether the monitor
 // handed reading to a new goroutine while this one was blocked writing.
-func (s *Session) readerFlush() (takenOver bool) {
+func (s *Session) readerFlush(rs *readerState) (takenOver bool) {
 	if !s.wio.TryLock() {
 		s.kick()
 		return false
 	}
-	s.busyEpoch.Add(1)
-	s.rstate.Store(readerWriting)
+	rs.busy(readerWriting)
 	s.flushLocked()
 	s.wio.Unlock()
-	return !s.rstate.CompareAndSwap(readerWriting, readerReading)
+	return !rs.idle(readerWriting)
 }
 
 // flushLocked writes the queued octets in one system call; s.wio is held.
@@ -658,6 +656,8 @@ func (s *Session) readLoop() {
 		}
 	}()
 	r := s.reader
+	rs := &readerState{}
+	s.reading.Store(rs)
 	dec := pdu.Decoder{Options: s.cfg.decode}
 	for {
 		// Writes wait while the reader works through what it has read
@@ -667,7 +667,7 @@ func (s *Session) readLoop() {
 			if s.holdKick.Load() {
 				s.holdKick.Store(false)
 			}
-			if s.readerFlush() {
+			if s.readerFlush(rs) {
 				takenOver = true
 				return
 			}
@@ -714,7 +714,7 @@ func (s *Session) readLoop() {
 		s.stats.received(id, p.Head().CommandStatus)
 		if id.IsResponse() {
 			s.response(p)
-		} else if s.request(p) {
+		} else if s.request(p, rs) {
 			takenOver = true
 			return
 		}
@@ -778,7 +778,7 @@ func (s *Session) response(p pdu.PDU) {
 
 // request handles a request from the peer. It reports whether another
 // reader took over while the handler ran inline.
-func (s *Session) request(p pdu.PDU) (takenOver bool) {
+func (s *Session) request(p pdu.PDU, rs *readerState) (takenOver bool) {
 	id := p.CommandID()
 	st := s.State()
 	switch id {
@@ -865,7 +865,7 @@ func (s *Session) request(p pdu.PDU) (takenOver bool) {
 	}
 	s.inflight.Add(1)
 	if !s.concurrent.Load() {
-		return s.serveInline(&Request{PDU: p, Session: s})
+		return s.serveInline(&Request{PDU: p, Session: s}, rs)
 	}
 	s.enqueue(job{p: p})
 	return false
@@ -873,11 +873,10 @@ func (s *Session) request(p pdu.PDU) (takenOver bool) {
 
 // serveInline runs the handler on the reader goroutine; it reports whether
 // the monitor handed reading to a new goroutine meanwhile.
-func (s *Session) serveInline(req *Request) (takenOver bool) {
-	s.busyEpoch.Add(1)
-	s.rstate.Store(readerInHandler)
+func (s *Session) serveInline(req *Request, rs *readerState) (takenOver bool) {
+	rs.busy(readerInHandler)
 	s.serve(req)
-	return !s.rstate.CompareAndSwap(readerInHandler, readerReading)
+	return !rs.idle(readerInHandler)
 }
 
 // job is a request for a worker: raw octets to decode, or a decoded PDU.
@@ -1082,7 +1081,8 @@ func (s *Session) timerLoop() {
 	start := time.Now()
 	lastRecv, lastData := start, start
 	var probing atomic.Bool
-	inactive := false // the inactivity unbind has begun
+	inactive := false        // the inactivity unbind has begun
+	var writeRS *readerState // the reader and write seen at the last tick
 	var writeEpoch uint32
 	for {
 		select {
@@ -1105,10 +1105,12 @@ func (s *Session) timerLoop() {
 			s.expire(now)
 			// A reader blocked in the same write since the last tick: see
 			// monitor.go (which acts sooner for sessions with handlers).
-			if e := s.busyEpoch.Load(); s.rstate.Load() == readerWriting && e == writeEpoch {
-				s.takeOverWriter()
-			} else {
-				writeEpoch = e
+			if rs := s.reading.Load(); rs != nil {
+				if e := rs.epoch.Load(); rs == writeRS && e == writeEpoch && rs.state.Load() == readerWriting {
+					s.takeOverWriter(rs)
+				} else {
+					writeRS, writeEpoch = rs, e
+				}
 			}
 			st := s.State()
 			if s.cfg.bindTimeout > 0 && (st == StateOpen || st == StateOutbound) && now.Sub(start) > s.cfg.bindTimeout {

@@ -31,6 +31,10 @@ type Stats struct {
 	// Writes and BytesWritten count the writes to the connection: PDUs
 	// sent per write says how well the writer coalesces.
 	Writes, BytesWritten uint64
+	// Takeovers counts readers replaced by a new one because a handler
+	// was slow (the session then handles requests on workers) or the peer
+	// stopped reading while the reader was writing.
+	Takeovers uint64
 }
 
 // counters are lock-free for the common case (a known command, status OK);
@@ -39,7 +43,7 @@ type counters struct {
 	sentN, recvN                         [64]atomic.Uint64
 	timeouts, windowWaits, windowRejects atomic.Uint64
 	unmatched, decodeErrors              atomic.Uint64
-	writes, bytesWritten                 atomic.Uint64
+	writes, bytesWritten, takeovers      atomic.Uint64
 	mu                                   sync.Mutex
 	sentErr, recvErr                     map[statusKey]uint64
 }
@@ -105,7 +109,7 @@ func (s *Session) Stats() Stats {
 		SentErrors: map[string]uint64{}, ReceivedErrors: map[string]uint64{},
 		Timeouts: c.timeouts.Load(), WindowWaits: c.windowWaits.Load(), WindowRejects: c.windowRejects.Load(),
 		Unmatched: c.unmatched.Load(), DecodeErrors: c.decodeErrors.Load(),
-		Writes: c.writes.Load(), BytesWritten: c.bytesWritten.Load(),
+		Writes: c.writes.Load(), BytesWritten: c.bytesWritten.Load(), Takeovers: c.takeovers.Load(),
 	}
 	for _, id := range allCommandIDs {
 		if n := c.sentN[commandIndex(id)].Load(); n > 0 {
