@@ -305,7 +305,7 @@ func TestTsharkExchange(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	live := startTsharkLive(t, port) // nil when capturing is impossible here
 
-	rec := &tsharkRecorder{}
+	rec := &tsharkRecorder{connClosed: make(chan struct{})}
 	var ids atomic.Uint64
 	closed := make(chan struct{}, 1)
 	srv := &smpp.Server{
@@ -440,6 +440,11 @@ func TestTsharkExchange(t *testing.T) {
 	case <-closed:
 	case <-ctx.Done():
 		t.Fatal("the server session did not close")
+	}
+	select {
+	case <-rec.connClosed:
+	case <-ctx.Done():
+		t.Fatal("the server connection was not closed")
 	}
 	rec.mu.Lock()
 	segs := append([]tsharkSeg(nil), rec.segs...)
@@ -625,6 +630,11 @@ type tsharkSeg struct {
 type tsharkRecorder struct {
 	mu   sync.Mutex
 	segs []tsharkSeg
+	// connClosed is closed when the connection is: the session writes
+	// its last octets (the unbind_resp) before, which may be after it
+	// reports the session closed.
+	connClosed chan struct{}
+	closeOnce  sync.Once
 }
 
 func (r *tsharkRecorder) add(fromMC bool, b []byte) {
@@ -664,6 +674,12 @@ func (c *tsharkRecConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.rec.add(true, b[:n])
 	return n, err
+}
+
+func (c *tsharkRecConn) Close() error {
+	err := c.Conn.Close()
+	c.rec.closeOnce.Do(func() { close(c.rec.connClosed) })
+	return err
 }
 
 // ---------------------------------------------------------------------------
