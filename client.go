@@ -107,6 +107,13 @@ type ClientConfig struct {
 
 	// Lenient decodes what sloppy SMSCs send (see pdu.DecodeOptions).
 	Lenient bool
+	// ReusePDUs lets the session decode later responses into the struct
+	// it lent to a CallAsync callback once that has returned, and recycle
+	// the Requests (and PDUs) its Inbound handler has answered, instead of
+	// allocating new ones (like encoding/csv's ReuseRecord). For callbacks
+	// and handlers that do not keep those structs; strings and slices in
+	// them stay valid either way. Call's responses are never reused.
+	ReusePDUs bool
 	// MaxPDULength bounds command_length. Default pdu.DefaultMaxLength.
 	MaxPDULength int
 	// Logger gets the client's logs; none if nil.
@@ -266,6 +273,7 @@ func (c *Client) settings() settings {
 		decode:          pdu.DecodeOptions{Lenient: c.cfg.Lenient},
 		logger:          c.log,
 		trace:           c.cfg.Trace,
+		reuse:           c.cfg.ReusePDUs,
 		handler:         h,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/smppkit/smpp/pdu"
@@ -49,12 +50,64 @@ type ResponseWriter interface {
 }
 
 // Request is a request from the peer, with the session it came on.
+//
+// With ReusePDUs (Server, ClientConfig), a session recycles its Requests and
+// their PDU structs, so that a request costs no allocation: a Request and
+// its PDU are then the handler's until ServeSMPP has returned and the
+// response has been sent, whichever comes later; after that the session
+// decodes a later request into them. The values a PDU holds (strings, byte
+// slices such as ShortMessage, TLVs) are never overwritten and may be kept
+// for as long as needed; to keep the struct itself, copy it (q := *p).
+// Sessions with a Trace hook never recycle, since the hook may keep PDUs.
+// Without ReusePDUs every request is new and may be kept.
 type Request struct {
 	PDU     pdu.PDU
 	Session *Session
 
 	responded atomic.Bool
 	detached  atomic.Bool
+	// refs counts the request's users: the handler until it returns and
+	// the response until it is sent. The last one recycles the request.
+	refs atomic.Int32
+	// spare is a PDU struct a later request may be decoded into.
+	spare pdu.PDU
+}
+
+var requestPool = sync.Pool{New: func() any { return new(Request) }}
+
+// newRequest returns a Request for a request from s's peer: a recycled one
+// when s reuses them, whose spare, if any, is for the caller to decode into.
+func (s *Session) newRequest() *Request {
+	if !s.reuse {
+		return &Request{Session: s}
+	}
+	r := requestPool.Get().(*Request)
+	r.Session = s
+	return r
+}
+
+// start hands the request, decoded into p, to its users.
+func (r *Request) start(p pdu.PDU) {
+	r.PDU = p
+	if p.CommandID().HasResponse() {
+		r.refs.Store(2)
+	} else {
+		r.refs.Store(1)
+	}
+}
+
+// release is called by each user when done; the last one recycles the
+// request (and its PDU, where the session reuses PDUs). A Request a caller
+// made itself is never recycled.
+func (r *Request) release() {
+	if r.refs.Add(-1) != 0 || !r.Session.reuse {
+		return
+	}
+	r.spare = r.PDU
+	r.PDU, r.Session = nil, nil
+	r.responded.Store(false)
+	r.detached.Store(false)
+	requestPool.Put(r)
 }
 
 // Detach implements ResponseWriter.
@@ -79,8 +132,11 @@ func (r *Request) Respond(resp pdu.PDU) error {
 		return ErrResponded
 	}
 	resp.Head().SequenceNumber = r.PDU.Head().SequenceNumber
-	r.Session.inflight.Add(-1)
-	return r.Session.Send(resp)
+	s := r.Session
+	s.inflight.Add(-1)
+	err := s.Send(resp)
+	r.release()
+	return err
 }
 
 // RespondStatus implements ResponseWriter.

@@ -125,9 +125,10 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 	// window room, so they are still pipelined. Throttled parts are sent
 	// again after the pause.
 	type partResult struct {
-		i    int
-		resp pdu.PDU
-		err  error
+		i   int
+		id  string // the message id, from a submit_sm_resp
+		got pdu.CommandID
+		err error
 	}
 	results := make(chan partResult, len(parts))
 	submit := func(i int) error {
@@ -139,10 +140,18 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 			return err
 		}
 		return s.CallAsync(ctx, parts[i], func(resp pdu.PDU, err error) {
-			if r, ok := resp.(*pdu.SubmitSMResp); ok && err == nil && sent != nil {
-				c.cfg.Inbound.remember(sent, i, r.MessageID)
+			// resp is only lent to this callback: take what is needed.
+			res := partResult{i: i, err: err}
+			if resp != nil {
+				res.got = resp.CommandID()
 			}
-			results <- partResult{i, resp, err}
+			if r, ok := resp.(*pdu.SubmitSMResp); ok {
+				res.id = r.MessageID
+				if err == nil && sent != nil {
+					c.cfg.Inbound.remember(sent, i, r.MessageID)
+				}
+			}
+			results <- res
 		})
 	}
 	waiting := 0
@@ -181,10 +190,10 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 			continue
 		}
 		c.throttle.Store(0)
-		if resp, ok := r.resp.(*pdu.SubmitSMResp); ok {
-			ids[r.i] = resp.MessageID
+		if r.got == pdu.SubmitSMRespID {
+			ids[r.i] = r.id
 		} else {
-			errs[r.i] = fmt.Errorf("smpp: submit_sm answered with %s", r.resp.CommandID())
+			errs[r.i] = fmt.Errorf("smpp: submit_sm answered with %s", r.got)
 		}
 	}
 	for i, err := range errs {

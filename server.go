@@ -67,6 +67,13 @@ type Server struct {
 	MaxPDULength int
 	// Lenient decodes with pdu.DecodeOptions{Lenient: true}.
 	Lenient bool
+	// ReusePDUs lets sessions recycle each Request and its PDU struct once
+	// the handler has returned and the response is out, instead of
+	// allocating new ones per request (like encoding/csv's ReuseRecord).
+	// It makes a busy server much cheaper (less garbage to collect), for
+	// handlers that do not keep a Request or PDU struct after that; the
+	// strings and slices in a PDU stay valid either way. See Request.
+	ReusePDUs bool
 	// TrustedProxies lists the addresses allowed to send a PROXY protocol
 	// (v1 or v2) header; connections from them have it parsed and take the
 	// client address it carries. Others never have a header parsed.
@@ -228,6 +235,7 @@ func (srv *Server) settings() settings {
 		decode:          pdu.DecodeOptions{Lenient: srv.Lenient},
 		logger:          srv.logger(),
 		trace:           srv.Trace,
+		reuse:           srv.ReusePDUs,
 		handler:         srv.Handler,
 		bind:            srv.bind,
 		onState:         srv.track,

@@ -94,6 +94,7 @@ type settings struct {
 	logger          *slog.Logger
 	trace           func(s *Session, d Direction, p pdu.PDU)
 	handler         Handler
+	reuse           bool // ReusePDUs
 	// bind decides an inbound bind (server side); nil refuses binds.
 	bind func(s *Session, p pdu.PDU) pdu.PDU
 	// onState is told about state changes (server bookkeeping).
@@ -134,6 +135,9 @@ type Session struct {
 	role Role
 	cfg  settings
 	log  *slog.Logger
+	// reuse: Requests and decoded PDUs are recycled once their users are
+	// done (ReusePDUs); never with a trace hook, which might keep them.
+	reuse bool
 
 	state     atomic.Int32
 	unbinding atomic.Bool
@@ -205,6 +209,7 @@ func newSession(conn net.Conn, role Role, cfg settings) *Session {
 		closed:  make(chan struct{}),
 		flushed: make(chan struct{}),
 		jobs:    make(chan job, cfg.inboundWindow),
+		reuse:   cfg.reuse && cfg.trace == nil,
 	}
 	s.log = cfg.logger.With("remote", conn.RemoteAddr().String(), "role", role.String())
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -351,6 +356,11 @@ func (s *Session) call(ctx context.Context, req pdu.PDU, bound State) (pdu.PDU, 
 // CallAsync sends a request and returns once it is queued; done is called
 // with the response (or error) later, from the session's reader goroutine or
 // timer, so it must not block. Waiting for window room respects ctx.
+//
+// With ReusePDUs the response is lent to done: the session decodes a later
+// response into the same struct once done returns. Its values (strings,
+// slices) stay valid; copy the struct (q := *resp.(*pdu.SubmitSMResp)) to
+// keep it.
 func (s *Session) CallAsync(ctx context.Context, req pdu.PDU, done func(resp pdu.PDU, err error)) error {
 	_, err := s.send(ctx, req, done)
 	return err
@@ -468,15 +478,19 @@ func (s *Session) forget(seq uint32) bool {
 	return ok
 }
 
-func (c *call) complete(resp pdu.PDU, err error) {
+// complete reports the call's outcome to its caller. It reports whether
+// resp is free again: an asynchronous caller's done has returned (resp is
+// only lent to it), while a synchronous caller keeps resp.
+func (c *call) complete(resp pdu.PDU, err error) (free bool) {
 	if c.cb != nil {
 		cb := c.cb
 		c.cb = nil
 		callPool.Put(c)
 		cb(resp, err)
-		return
+		return true
 	}
 	c.ch <- result{resp, err}
+	return false
 }
 
 // Send sends a PDU that gets no response (alert_notification, outbind,
@@ -659,6 +673,11 @@ func (s *Session) readLoop() {
 	rs := &readerState{}
 	s.reading.Store(rs)
 	dec := pdu.Decoder{Options: s.cfg.decode}
+	// Decoded PDUs are recycled when reuse is on: responses once an
+	// asynchronous caller's done has returned, requests once their handler
+	// has returned and the response is out (see Request).
+	var spareResp pdu.PDU
+	var req *Request // the next request's, taken from the pool
 	for {
 		// Writes wait while the reader works through what it has read
 		// (responses, and requests callbacks issue, pile up), and go out
@@ -699,7 +718,20 @@ func (s *Session) readLoop() {
 		if s.dispatch(b) {
 			continue
 		}
-		p, err := dec.Decode(b)
+		var p pdu.PDU
+		switch id := pdu.CommandID(binary.BigEndian.Uint32(b[4:])); {
+		case !s.reuse:
+			p, err = dec.Decode(b)
+		case id.IsResponse():
+			p, err = dec.DecodeInto(b, spareResp)
+		case s.forHandler(id):
+			if req == nil {
+				req = s.newRequest()
+			}
+			p, err = dec.DecodeInto(b, req.spare)
+		default:
+			p, err = dec.Decode(b)
+		}
 		if err != nil {
 			s.badPDU(err)
 			continue
@@ -713,12 +745,33 @@ func (s *Session) readLoop() {
 		}
 		s.stats.received(id, p.Head().CommandStatus)
 		if id.IsResponse() {
-			s.response(p)
-		} else if s.request(p, rs) {
+			if s.response(p) {
+				spareResp = p
+			} else if p == spareResp {
+				spareResp = nil
+			}
+			continue
+		}
+		served, stop := s.request(p, rs, req)
+		if served {
+			req = nil
+		}
+		if stop {
 			takenOver = true
 			return
 		}
 	}
+}
+
+// forHandler reports whether requests with id go to the Handler, unless the
+// state or the inbound window refuses them; binds, unbind, enquire_link and
+// outbind are the session's own.
+func (s *Session) forHandler(id pdu.CommandID) bool {
+	switch id {
+	case pdu.EnquireLinkID, pdu.UnbindID, pdu.BindTransmitterID, pdu.BindReceiverID, pdu.BindTransceiverID, pdu.OutbindID, pdu.GenericNackID:
+		return false
+	}
+	return s.cfg.handler != nil && !id.IsResponse()
 }
 
 // badPDU answers a PDU that was framed but did not decode, as the spec asks,
@@ -748,7 +801,9 @@ func (s *Session) badPDU(err error) {
 	}
 }
 
-func (s *Session) response(p pdu.PDU) {
+// response hands a response to its caller; it reports whether p is free
+// for reuse afterwards.
+func (s *Session) response(p pdu.PDU) (free bool) {
 	seq := p.Head().SequenceNumber
 	s.pmu.Lock()
 	c := s.pending.take(seq)
@@ -757,15 +812,14 @@ func (s *Session) response(p pdu.PDU) {
 	if !ok {
 		s.stats.unmatched.Add(1)
 		s.log.Warn("response matches no pending request (late or unknown)", "command", p.CommandID(), "seq", seq)
-		return
+		return true
 	}
 	s.window.release()
 	id := p.CommandID()
 	st := p.Head().CommandStatus
 	if id != c.id.Response() && (id != pdu.GenericNackID || st == pdu.ESME_ROK) {
 		// (A generic_nack that says OK answers nothing.)
-		c.complete(p, fmt.Errorf("smpp: %s answered with %s", c.id, id))
-		return
+		return c.complete(p, fmt.Errorf("smpp: %s answered with %s", c.id, id))
 	}
 	var err error
 	if st != pdu.ESME_ROK {
@@ -773,12 +827,14 @@ func (s *Session) response(p pdu.PDU) {
 	} else if c.bound != 0 && !s.setState(c.bound) {
 		err = s.closedErr()
 	}
-	c.complete(p, err)
+	return c.complete(p, err)
 }
 
-// request handles a request from the peer. It reports whether another
-// reader took over while the handler ran inline.
-func (s *Session) request(p pdu.PDU, rs *readerState) (takenOver bool) {
+// request handles a request from the peer. req, if not nil, is the Request
+// p was decoded for; served reports whether it went to the handler (and is
+// now the handler's), takenOver whether another reader took over while the
+// handler ran inline.
+func (s *Session) request(p pdu.PDU, rs *readerState, req *Request) (served, takenOver bool) {
 	id := p.CommandID()
 	st := s.State()
 	switch id {
@@ -864,11 +920,15 @@ func (s *Session) request(p pdu.PDU, rs *readerState) (takenOver bool) {
 		return
 	}
 	s.inflight.Add(1)
-	if !s.concurrent.Load() {
-		return s.serveInline(&Request{PDU: p, Session: s}, rs)
+	if req == nil {
+		req = s.newRequest()
 	}
-	s.enqueue(job{p: p})
-	return false
+	req.start(p)
+	if !s.concurrent.Load() {
+		return true, s.serveInline(req, rs)
+	}
+	s.enqueue(job{req: req})
+	return true, false
 }
 
 // serveInline runs the handler on the reader goroutine; it reports whether
@@ -879,10 +939,10 @@ func (s *Session) serveInline(req *Request, rs *readerState) (takenOver bool) {
 	return !rs.idle(readerInHandler)
 }
 
-// job is a request for a worker: raw octets to decode, or a decoded PDU.
+// job is a request for a worker: raw octets to decode, or a decoded request.
 type job struct {
 	raw []byte
-	p   pdu.PDU
+	req *Request
 }
 
 // dispatch hands a request for the Handler to a worker without decoding it:
@@ -937,10 +997,10 @@ func (s *Session) work() {
 		if !ok {
 			return
 		}
-		p := j.p
-		if p == nil {
-			var err error
-			if p, err = s.cfg.decode.DecodeOwned(j.raw); err != nil {
+		req := j.req
+		if req == nil {
+			p, err := s.cfg.decode.DecodeOwned(j.raw)
+			if err != nil {
 				s.inflight.Add(-1)
 				s.badPDU(err)
 				continue
@@ -948,8 +1008,10 @@ func (s *Session) work() {
 			if s.cfg.trace != nil {
 				s.cfg.trace(s, Received, p)
 			}
+			req = s.newRequest()
+			req.start(p)
 		}
-		s.serve(&Request{PDU: p, Session: s})
+		s.serve(req)
 	}
 }
 
@@ -973,6 +1035,7 @@ func (s *Session) serve(req *Request) {
 			s.log.Error("handler returned without responding; answering ESME_RSYSERR", "command", req.PDU.CommandID())
 			req.RespondStatus(pdu.ESME_RSYSERR)
 		}
+		req.release() // the handler's part; the response has its own
 	}()
 	s.cfg.handler.ServeSMPP(req, req)
 }

@@ -10,15 +10,16 @@ import (
 )
 
 // benchmarkThroughput drives conns client connections with window requests
-// in flight each, against a Server whose handler answers at once.
-func benchmarkThroughput(b *testing.B, conns, window int) {
+// in flight each, against a Server whose handler answers at once; reuse
+// sets ReusePDUs on both ends.
+func benchmarkThroughput(b *testing.B, conns, window int, reuse bool) {
 	addr := testServer(b, &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
 		w.Respond(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
-	}), Window: window})
+	}), Window: window, ReusePDUs: reuse})
 	ctx := context.Background()
 	clients := make([]*Client, conns)
 	for i := range clients {
-		c, err := Dial(ctx, "smpp://bench:pw@"+addr+"?bind=tx", &ClientConfig{Window: window})
+		c, err := Dial(ctx, "smpp://bench:pw@"+addr+"?bind=tx", &ClientConfig{Window: window, ReusePDUs: reuse})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -60,8 +61,10 @@ func benchmarkThroughput(b *testing.B, conns, window int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
 }
 
-func BenchmarkThroughput1x100(b *testing.B) { benchmarkThroughput(b, 1, 100) }
-func BenchmarkThroughput4x100(b *testing.B) { benchmarkThroughput(b, 4, 100) }
+func BenchmarkThroughput1x100(b *testing.B)      { benchmarkThroughput(b, 1, 100, false) }
+func BenchmarkThroughput4x100(b *testing.B)      { benchmarkThroughput(b, 4, 100, false) }
+func BenchmarkThroughput1x100Reuse(b *testing.B) { benchmarkThroughput(b, 1, 100, true) }
+func BenchmarkThroughput4x100Reuse(b *testing.B) { benchmarkThroughput(b, 4, 100, true) }
 
 // BenchmarkCallSync is one caller doing synchronous Calls: the round-trip
 // cost of the request/response path.

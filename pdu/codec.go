@@ -53,9 +53,18 @@ const (
 )
 
 // Decode is DecodeOptions.Decode with the decoder's options.
-func (d *Decoder) Decode(b []byte) (PDU, error) {
+func (d *Decoder) Decode(b []byte) (PDU, error) { return d.DecodeInto(b, nil) }
+
+// DecodeInto is Decode that reuses reuse, a PDU an earlier decode returned
+// and its owner is done with, when b is of the same standard command: reuse
+// is cleared and b decoded into it, which saves the PDU's allocation. Only
+// the struct is reused: the strings and octet slices it held before are
+// never overwritten, so whoever kept those (not the struct) keeps valid
+// values. Otherwise (nil, another command, a custom command) the result is
+// a new PDU, as from Decode.
+func (d *Decoder) DecodeInto(b []byte, reuse PDU) (PDU, error) {
 	if len(b) <= HeaderSize || len(b)-HeaderSize > decoderMaxCopy {
-		return d.Options.decodeWith(&d.f, b, true)
+		return d.Options.decodeWith(&d.f, b, true, reuse)
 	}
 	n := len(b) - HeaderSize
 	if len(d.block) < n {
@@ -65,17 +74,17 @@ func (d *Decoder) Decode(b []byte) (PDU, error) {
 	d.block = d.block[n:]
 	copy(body, b[HeaderSize:])
 	// The header is read from b; only the body needs the copy.
-	return d.Options.decodeParts(&d.f, b[:HeaderSize], body, len(b))
+	return d.Options.decodeParts(&d.f, b[:HeaderSize], body, len(b), reuse)
 }
 
 func (o DecodeOptions) decode(b []byte, copyBody bool) (PDU, error) {
 	f := walkers.Get().(*Fields)
-	p, err := o.decodeWith(f, b, copyBody)
+	p, err := o.decodeWith(f, b, copyBody, nil)
 	walkers.Put(f)
 	return p, err
 }
 
-func (o DecodeOptions) decodeWith(f *Fields, b []byte, copyBody bool) (PDU, error) {
+func (o DecodeOptions) decodeWith(f *Fields, b []byte, copyBody bool, reuse PDU) (PDU, error) {
 	if len(b) < HeaderSize {
 		return nil, &Error{Status: ESME_RINVCMDLEN, Offset: 0, Msg: "shorter than the 16-octet header", Fatal: true}
 	}
@@ -84,12 +93,13 @@ func (o DecodeOptions) decodeWith(f *Fields, b []byte, copyBody bool) (PDU, erro
 		body = make([]byte, len(body))
 		copy(body, b[HeaderSize:])
 	}
-	return o.decodeParts(f, b[:HeaderSize], body, len(b))
+	return o.decodeParts(f, b[:HeaderSize], body, len(b), reuse)
 }
 
 // decodeParts decodes a PDU from its header and its body, which the PDU may
-// keep; size is the whole PDU's length.
-func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int) (PDU, error) {
+// keep; size is the whole PDU's length. reuse, if of the right type, is
+// decoded into instead of a new PDU.
+func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int, reuse PDU) (PDU, error) {
 	length := binary.BigEndian.Uint32(head)
 	id := CommandID(binary.BigEndian.Uint32(head[4:]))
 	h := Header{CommandStatus: Status(binary.BigEndian.Uint32(head[8:])), SequenceNumber: binary.BigEndian.Uint32(head[12:])}
@@ -100,7 +110,12 @@ func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int) (PDU,
 	if c == nil {
 		return nil, &Error{Status: ESME_RINVCMDID, CommandID: id, Header: h, Offset: 4, Msg: "unknown command_id"}
 	}
-	p := c.make()
+	var p PDU
+	if reuse != nil && c.reset != nil && c.reset(reuse) {
+		p = reuse
+	} else {
+		p = c.make()
+	}
 	*p.Head() = h
 	if len(body) == 0 && id.IsResponse() {
 		// A response without a body: the rule for errors, and a common

@@ -71,43 +71,63 @@ type command struct {
 	id   CommandID
 	name string
 	make func() PDU
+	// reset clears p for decoding into it again, if p is of this command's
+	// type; nil for custom commands, whose PDUs are never reused.
+	reset func(p PDU) bool
+}
+
+// std describes a standard command whose PDU type is T.
+func std[T any, P interface {
+	*T
+	PDU
+}](id CommandID, name string) command {
+	return command{id: id, name: name,
+		make: func() PDU { return P(new(T)) },
+		reset: func(p PDU) bool {
+			q, ok := p.(P)
+			if ok {
+				var zero T
+				*q = zero
+			}
+			return ok
+		}}
 }
 
 // standard is the table of every SMPP v3.4/v5.0 operation.
 var standard = []command{
-	{GenericNackID, "generic_nack", func() PDU { return new(GenericNack) }},
-	{BindReceiverID, "bind_receiver", func() PDU { return new(BindReceiver) }},
-	{BindReceiverRespID, "bind_receiver_resp", func() PDU { return new(BindReceiverResp) }},
-	{BindTransmitterID, "bind_transmitter", func() PDU { return new(BindTransmitter) }},
-	{BindTransmitterRespID, "bind_transmitter_resp", func() PDU { return new(BindTransmitterResp) }},
-	{QuerySMID, "query_sm", func() PDU { return new(QuerySM) }},
-	{QuerySMRespID, "query_sm_resp", func() PDU { return new(QuerySMResp) }},
-	{SubmitSMID, "submit_sm", func() PDU { return new(SubmitSM) }},
-	{SubmitSMRespID, "submit_sm_resp", func() PDU { return new(SubmitSMResp) }},
-	{DeliverSMID, "deliver_sm", func() PDU { return new(DeliverSM) }},
-	{DeliverSMRespID, "deliver_sm_resp", func() PDU { return new(DeliverSMResp) }},
-	{UnbindID, "unbind", func() PDU { return new(Unbind) }},
-	{UnbindRespID, "unbind_resp", func() PDU { return new(UnbindResp) }},
-	{ReplaceSMID, "replace_sm", func() PDU { return new(ReplaceSM) }},
-	{ReplaceSMRespID, "replace_sm_resp", func() PDU { return new(ReplaceSMResp) }},
-	{CancelSMID, "cancel_sm", func() PDU { return new(CancelSM) }},
-	{CancelSMRespID, "cancel_sm_resp", func() PDU { return new(CancelSMResp) }},
-	{BindTransceiverID, "bind_transceiver", func() PDU { return new(BindTransceiver) }},
-	{BindTransceiverRespID, "bind_transceiver_resp", func() PDU { return new(BindTransceiverResp) }},
-	{OutbindID, "outbind", func() PDU { return new(Outbind) }},
-	{EnquireLinkID, "enquire_link", func() PDU { return new(EnquireLink) }},
-	{EnquireLinkRespID, "enquire_link_resp", func() PDU { return new(EnquireLinkResp) }},
-	{SubmitMultiID, "submit_multi", func() PDU { return new(SubmitMulti) }},
-	{SubmitMultiRespID, "submit_multi_resp", func() PDU { return new(SubmitMultiResp) }},
-	{AlertNotificationID, "alert_notification", func() PDU { return new(AlertNotification) }},
-	{DataSMID, "data_sm", func() PDU { return new(DataSM) }},
-	{DataSMRespID, "data_sm_resp", func() PDU { return new(DataSMResp) }},
-	{BroadcastSMID, "broadcast_sm", func() PDU { return new(BroadcastSM) }},
-	{BroadcastSMRespID, "broadcast_sm_resp", func() PDU { return new(BroadcastSMResp) }},
-	{QueryBroadcastSMID, "query_broadcast_sm", func() PDU { return new(QueryBroadcastSM) }},
-	{QueryBroadcastSMRespID, "query_broadcast_sm_resp", func() PDU { return new(QueryBroadcastSMResp) }},
-	{CancelBroadcastSMID, "cancel_broadcast_sm", func() PDU { return new(CancelBroadcastSM) }},
-	{CancelBroadcastSMRespID, "cancel_broadcast_sm_resp", func() PDU { return new(CancelBroadcastSMResp) }},
+	std[GenericNack](GenericNackID, "generic_nack"),
+	std[BindReceiver](BindReceiverID, "bind_receiver"),
+	std[BindReceiverResp](BindReceiverRespID, "bind_receiver_resp"),
+	std[BindTransmitter](BindTransmitterID, "bind_transmitter"),
+	std[BindTransmitterResp](BindTransmitterRespID, "bind_transmitter_resp"),
+	std[QuerySM](QuerySMID, "query_sm"),
+	std[QuerySMResp](QuerySMRespID, "query_sm_resp"),
+	std[SubmitSM](SubmitSMID, "submit_sm"),
+	std[SubmitSMResp](SubmitSMRespID, "submit_sm_resp"),
+	std[DeliverSM](DeliverSMID, "deliver_sm"),
+	std[DeliverSMResp](DeliverSMRespID, "deliver_sm_resp"),
+	std[Unbind](UnbindID, "unbind"),
+	std[UnbindResp](UnbindRespID, "unbind_resp"),
+	std[ReplaceSM](ReplaceSMID, "replace_sm"),
+	std[ReplaceSMResp](ReplaceSMRespID, "replace_sm_resp"),
+	std[CancelSM](CancelSMID, "cancel_sm"),
+	std[CancelSMResp](CancelSMRespID, "cancel_sm_resp"),
+	std[BindTransceiver](BindTransceiverID, "bind_transceiver"),
+	std[BindTransceiverResp](BindTransceiverRespID, "bind_transceiver_resp"),
+	std[Outbind](OutbindID, "outbind"),
+	std[EnquireLink](EnquireLinkID, "enquire_link"),
+	std[EnquireLinkResp](EnquireLinkRespID, "enquire_link_resp"),
+	std[SubmitMulti](SubmitMultiID, "submit_multi"),
+	std[SubmitMultiResp](SubmitMultiRespID, "submit_multi_resp"),
+	std[AlertNotification](AlertNotificationID, "alert_notification"),
+	std[DataSM](DataSMID, "data_sm"),
+	std[DataSMResp](DataSMRespID, "data_sm_resp"),
+	std[BroadcastSM](BroadcastSMID, "broadcast_sm"),
+	std[BroadcastSMResp](BroadcastSMRespID, "broadcast_sm_resp"),
+	std[QueryBroadcastSM](QueryBroadcastSMID, "query_broadcast_sm"),
+	std[QueryBroadcastSMResp](QueryBroadcastSMRespID, "query_broadcast_sm_resp"),
+	std[CancelBroadcastSM](CancelBroadcastSMID, "cancel_broadcast_sm"),
+	std[CancelBroadcastSMResp](CancelBroadcastSMRespID, "cancel_broadcast_sm_resp"),
 }
 
 // The registry maps ids and names to commands. The standard maps are written

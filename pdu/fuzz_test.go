@@ -22,6 +22,12 @@ func seedCorpus(f *testing.F) {
 func FuzzDecode(f *testing.F) {
 	seedCorpus(f)
 	var d Decoder
+	// used holds a PDU of each command full of other values, for
+	// DecodeInto to reuse: nothing of them may show in the result.
+	used := map[CommandID]PDU{}
+	for _, p := range samples() {
+		used[p.CommandID()] = p
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, o := range []DecodeOptions{{}, {Lenient: true}} {
 			p, err := o.Decode(b)
@@ -30,12 +36,22 @@ func FuzzDecode(f *testing.F) {
 			if (err == nil) != (err2 == nil) {
 				t.Fatalf("Decode and Decoder disagree: %v / %v", err, err2)
 			}
+			var reuse PDU
+			if len(b) >= 8 {
+				reuse = used[CommandID(uint32(b[4])<<24|uint32(b[5])<<16|uint32(b[6])<<8|uint32(b[7]))]
+			}
+			p3, err3 := d.DecodeInto(b, reuse)
+			if (err == nil) != (err3 == nil) {
+				t.Fatalf("Decode and DecodeInto disagree: %v / %v", err, err3)
+			}
 			if err == nil {
 				e1, _ := Marshal(p)
 				e2, _ := Marshal(p2)
-				if !bytes.Equal(e1, e2) {
-					t.Fatalf("Decode and Decoder decode differently")
+				e3, _ := Marshal(p3)
+				if !bytes.Equal(e1, e2) || !bytes.Equal(e1, e3) {
+					t.Fatalf("Decode, Decoder and DecodeInto decode differently")
 				}
+				used[p3.CommandID()] = p3
 			}
 			if err != nil {
 				var e *Error

@@ -53,6 +53,7 @@ func runBench(e env) int {
 	defer stop()
 	cfg := lf.config(e.stderr)
 	cfg.NoThrottleRetry = true // count throttling as an error, do not hide it
+	cfg.ReusePDUs = true       // the callbacks keep no response
 	clients := make([]*smpp.Client, *conns)
 	for i := range clients {
 		c, err := smpp.Dial(ctx, lf.url, cfg)
@@ -219,18 +220,18 @@ func closedLoop(ctx context.Context, c *smpp.Client, newSubmit func() *pdu.Submi
 	chained := newSubmit() // used only on the reader goroutine
 	var n atomic.Int64
 	var done func(timed bool, t0 time.Time) func(pdu.PDU, error)
+	var untimedChain func(pdu.PDU, error) // made once: no closure per message
 	// next issues one more request from a successful completion.
 	next := func() {
 		if !take() || ctx.Err() != nil {
 			return
 		}
 		inflight.Add(1)
-		i := n.Add(1)
-		var t0 time.Time
-		if i%8 == 0 {
-			t0 = time.Now()
+		cb := untimedChain
+		if n.Add(1)%8 == 0 {
+			cb = done(true, time.Now())
 		}
-		if err := c.TryCallAsync(chained, done(i%8 == 0, t0)); err != nil {
+		if err := c.TryCallAsync(chained, cb); err != nil {
 			inflight.Done()
 			recordErr(err)
 			return
@@ -252,7 +253,7 @@ func closedLoop(ctx context.Context, c *smpp.Client, newSubmit func() *pdu.Submi
 			f(resp, err)
 		}
 	}
-	untimedChain := done(false, time.Time{})
+	untimedChain = done(false, time.Time{})
 	p := newSubmit()
 	s, err := c.Session(ctx)
 	if err != nil {

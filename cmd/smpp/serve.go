@@ -46,15 +46,17 @@ func runServe(e env) int {
 	}
 	var ids atomic.Uint64
 	srv := &smpp.Server{
-		Addr:   *addr,
-		Window: *window,
+		Addr:      *addr,
+		Window:    *window,
+		ReusePDUs: true, // the handler keeps nothing past its return but a copy
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
 			switch p := r.PDU.(type) {
 			case *pdu.SubmitSM:
 				id := strconv.FormatUint(ids.Add(1), 16)
 				w.Respond(&pdu.SubmitSMResp{MessageID: id})
 				if *dlrFlag && p.RegisteredDelivery&3 != 0 && r.Session.State() == smpp.StateBoundTRX {
-					go sendReceipt(r.Session, p, id)
+					q := *p // (the session reuses p once this returns)
+					go sendReceipt(r.Session, &q, id)
 				}
 			case *pdu.DataSM:
 				w.Respond(&pdu.DataSMResp{MessageID: strconv.FormatUint(ids.Add(1), 16)})

@@ -1,0 +1,160 @@
+package smpp
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/smppkit/smpp/pdu"
+)
+
+// With ReusePDUs a server recycles Requests and their PDUs, but never while
+// a handler or a detached response still holds one: every handler sees its
+// own request whole until it has both returned and responded, and the
+// values it kept (strings, slices) never change.
+func TestServerReusesRequestsOnlyWhenDone(t *testing.T) {
+	const n = 2000
+	var (
+		mu       sync.Mutex
+		requests = map[*Request]bool{}
+		kept     []string // source_addr of every request, kept past its end
+		late     sync.WaitGroup
+	)
+	// Each request carries its sequence number as text and source_addr:
+	// a request recycled too early would show another one's.
+	check := func(r *Request, p *pdu.SubmitSM) bool {
+		want := strconv.Itoa(int(p.SequenceNumber))
+		if r.PDU != pdu.PDU(p) || string(p.ShortMessage) != want || p.SourceAddr != want {
+			t.Errorf("request changed under its handler: seq %d, text %q, source_addr %q", p.SequenceNumber, p.ShortMessage, p.SourceAddr)
+			return false
+		}
+		return true
+	}
+	addr := testServer(t, &Server{Window: n, ReusePDUs: true, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		p := r.PDU.(*pdu.SubmitSM)
+		check(r, p)
+		mu.Lock()
+		requests[r] = true
+		kept = append(kept, p.SourceAddr)
+		mu.Unlock()
+		if p.SequenceNumber%3 != 0 {
+			w.Respond(&pdu.SubmitSMResp{MessageID: p.SourceAddr})
+			check(r, p) // responded, not yet returned: still ours
+			return
+		}
+		// Every third one answers after the handler has returned.
+		w.Detach()
+		late.Add(1)
+		go func() {
+			defer late.Done()
+			check(r, p)
+			w.Respond(&pdu.SubmitSMResp{MessageID: p.SourceAddr})
+		}()
+	})})
+	peer := dialRaw(t, addr)
+	peer.send(&pdu.BindTransmitter{Header: hdr(1), SystemID: "u", InterfaceVersion: 0x34})
+	peer.expect(pdu.BindTransmitterRespID, 0, 1)
+	go func() {
+		for seq := uint32(2); seq < n+2; seq++ {
+			s := strconv.Itoa(int(seq))
+			peer.send(&pdu.SubmitSM{Header: hdr(seq), SourceAddr: s, DestinationAddr: "1", ShortMessage: []byte(s)})
+		}
+	}()
+	for range n {
+		resp := peer.read().(*pdu.SubmitSMResp)
+		if resp.CommandStatus != 0 || resp.MessageID != strconv.Itoa(int(resp.SequenceNumber)) {
+			t.Fatalf("response %+v", resp)
+		}
+	}
+	late.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for i, s := range kept {
+		if s != strconv.Itoa(i+2) {
+			t.Fatalf("kept source_addr %d changed to %q", i+2, s)
+		}
+	}
+	if len(requests) >= n/2 {
+		t.Fatalf("%d Requests for %d requests: they are not being recycled", len(requests), n)
+	}
+}
+
+// Without ReusePDUs every request is new and may be kept for good.
+func TestServerWithoutReuseKeepsRequests(t *testing.T) {
+	var mu sync.Mutex
+	var kept []*pdu.SubmitSM
+	addr := testServer(t, &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		mu.Lock()
+		kept = append(kept, r.PDU.(*pdu.SubmitSM))
+		mu.Unlock()
+		w.Respond(&pdu.SubmitSMResp{MessageID: "x"})
+	})})
+	c, err := Dial(context.Background(), "smpp://u:p@"+addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 50 {
+		if _, err := c.Submit(context.Background(), &pdu.SubmitSM{DestinationAddr: strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, p := range kept {
+		if p.DestinationAddr != strconv.Itoa(i) {
+			t.Fatalf("kept request %d changed: %q", i, p.DestinationAddr)
+		}
+	}
+}
+
+// With ReusePDUs a client lends each response to its CallAsync callback
+// and reuses the struct afterwards; Call's responses are the caller's.
+func TestClientReusesLentResponses(t *testing.T) {
+	addr := testServer(t, &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		w.Respond(&pdu.SubmitSMResp{MessageID: r.PDU.(*pdu.SubmitSM).DestinationAddr})
+	})})
+	c, err := Dial(context.Background(), "smpp://u:p@"+addr, &ClientConfig{ReusePDUs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	mine, err := c.Submit(ctx, &pdu.SubmitSM{DestinationAddr: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	var mu sync.Mutex
+	structs := map[pdu.PDU]bool{}
+	ids := map[string]bool{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		err := c.CallAsync(ctx, &pdu.SubmitSM{DestinationAddr: strconv.Itoa(i)}, func(resp pdu.PDU, err error) {
+			defer wg.Done()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			structs[resp] = true
+			ids[resp.(*pdu.SubmitSMResp).MessageID] = true
+			mu.Unlock()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	if len(ids) != n {
+		t.Fatalf("%d distinct message ids for %d calls", len(ids), n)
+	}
+	if len(structs) > n/2 {
+		t.Fatalf("%d response structs for %d calls: not reused", len(structs), n)
+	}
+	if mine.MessageID != "mine" || structs[mine] {
+		t.Fatalf("Call's response was reused: %+v", mine)
+	}
+}
