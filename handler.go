@@ -55,7 +55,8 @@ type ResponseWriter interface {
 // their PDU structs, so that a request costs no allocation: a Request and
 // its PDU are then the handler's until ServeSMPP has returned and the
 // response has been sent, whichever comes later; after that the session
-// decodes a later request into them. The values a PDU holds (strings, byte
+// decodes a later request into them. (Detached requests are never
+// recycled.) The values a PDU holds (strings, byte
 // slices such as ShortMessage, TLVs) are never overwritten and may be kept
 // for as long as needed; to keep the struct itself, copy it (q := *p).
 // Sessions with a Trace hook never recycle, since the hook may keep PDUs.
@@ -98,9 +99,12 @@ func (r *Request) start(p pdu.PDU) {
 
 // release is called by each user when done; the last one recycles the
 // request (and its PDU, where the session reuses PDUs). A Request a caller
-// made itself is never recycled.
+// made itself is never recycled, and neither is a detached one: goroutines
+// the handler started may still hold it (two responders racing, one of
+// them getting ErrResponded), and a later request must never be answered
+// through it.
 func (r *Request) release() {
-	if r.refs.Add(-1) != 0 || !r.Session.reuse {
+	if r.refs.Add(-1) != 0 || !r.Session.reuse || r.detached.Load() {
 		return
 	}
 	r.spare = r.PDU

@@ -31,7 +31,9 @@ type InboundMessage struct {
 	// reassembly timeout; Text holds what did.
 	Incomplete bool
 	// PDU is the deliver_sm or data_sm that completed the message (nil for
-	// an incomplete message delivered at timeout).
+	// an incomplete message delivered at timeout). With ReusePDUs it is
+	// valid only while OnMessage runs (see Request); the other fields are
+	// always the application's to keep.
 	PDU pdu.PDU
 	// Session is the session the last part came on.
 	Session *Session
@@ -50,7 +52,9 @@ type Receipt struct {
 	Sent *SentMessage
 	// ParseErr is set when the receipt text could not be read; Raw keeps it.
 	ParseErr error
-	PDU      pdu.PDU
+	// PDU is the deliver_sm or data_sm; with ReusePDUs it is valid only
+	// while OnReceipt runs (see Request).
+	PDU pdu.PDU
 }
 
 // SentMessage is what Send remembers of a message for matching receipts.
@@ -75,7 +79,8 @@ type Inbound struct {
 	OnMessage func(ctx context.Context, m *InboundMessage) pdu.Status
 	// OnReceipt gets each receipt; its status answers the PDU. Nil accepts.
 	OnReceipt func(ctx context.Context, r *Receipt) pdu.Status
-	// OnAlert gets alert_notification PDUs.
+	// OnAlert gets alert_notification PDUs (with ReusePDUs, valid only
+	// while it runs).
 	OnAlert func(a *pdu.AlertNotification)
 	// Codec says how the link reads data_coding 0 and GSM packing.
 	Codec *text.Codec

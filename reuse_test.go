@@ -2,8 +2,10 @@ package smpp
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/smppkit/smpp/pdu"
@@ -75,7 +77,8 @@ func TestServerReusesRequestsOnlyWhenDone(t *testing.T) {
 			t.Fatalf("kept source_addr %d changed to %q", i+2, s)
 		}
 	}
-	if len(requests) >= n/2 {
+	// A third are detached, and detached Requests are never recycled.
+	if len(requests) >= n*3/4 {
 		t.Fatalf("%d Requests for %d requests: they are not being recycled", len(requests), n)
 	}
 }
@@ -156,5 +159,88 @@ func TestClientReusesLentResponses(t *testing.T) {
 	}
 	if mine.MessageID != "mine" || structs[mine] {
 		t.Fatalf("Call's response was reused: %+v", mine)
+	}
+}
+
+// A handler that detaches, hands the request to a goroutine and then
+// panics is answered ESME_RSYSERR; its Request must not be recycled, or the
+// goroutine's late Respond would answer whichever request reused it.
+func TestReuseDetachedThenPanicked(t *testing.T) {
+	release, entered, hold := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	lateErr := make(chan error, 1)
+	addr := testServer(t, &Server{ReusePDUs: true, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		switch r.PDU.(*pdu.SubmitSM).SourceAddr {
+		case "first":
+			w.Detach()
+			go func() {
+				<-release
+				lateErr <- w.Respond(&pdu.SubmitSMResp{MessageID: "late-for-first"})
+			}()
+			panic("boom")
+		case "second":
+			w.Detach()
+			close(entered)
+			go func() {
+				<-hold
+				w.Respond(&pdu.SubmitSMResp{MessageID: "second"})
+			}()
+		}
+	})})
+	peer := dialRaw(t, addr)
+	peer.send(&pdu.BindTransmitter{Header: hdr(1), SystemID: "u", InterfaceVersion: 0x34})
+	peer.expect(pdu.BindTransmitterRespID, 0, 1)
+	peer.send(&pdu.SubmitSM{Header: hdr(2), SourceAddr: "first", DestinationAddr: "1"})
+	peer.expect(pdu.SubmitSMRespID, pdu.ESME_RSYSERR, 2)
+	peer.send(&pdu.SubmitSM{Header: hdr(3), SourceAddr: "second", DestinationAddr: "1"})
+	<-entered
+	close(release)
+	if err := <-lateErr; !errors.Is(err, ErrResponded) {
+		t.Fatalf("late Respond of the panicked request: %v, want ErrResponded", err)
+	}
+	close(hold)
+	if x := peer.read().(*pdu.SubmitSMResp); x.SequenceNumber != 3 || x.MessageID != "second" {
+		t.Fatalf("request 3 answered with %+v", x)
+	}
+}
+
+// Two responders racing for one detached request (a timeout against the
+// backend's answer): one wins, the other gets ErrResponded, and no other
+// request is ever answered through it.
+func TestReuseRacingResponders(t *testing.T) {
+	var lost atomic.Int32
+	var wg sync.WaitGroup
+	addr := testServer(t, &Server{ReusePDUs: true, Window: 2000, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		id := r.PDU.(*pdu.SubmitSM).SourceAddr
+		w.Detach()
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if errors.Is(w.Respond(&pdu.SubmitSMResp{MessageID: id}), ErrResponded) {
+					lost.Add(1)
+				}
+			}()
+		}
+	})})
+	peer := dialRaw(t, addr)
+	peer.send(&pdu.BindTransmitter{Header: hdr(1), SystemID: "u", InterfaceVersion: 0x34})
+	peer.expect(pdu.BindTransmitterRespID, 0, 1)
+	const n = 2000
+	go func() {
+		for seq := uint32(2); seq < n+2; seq++ {
+			peer.send(&pdu.SubmitSM{Header: hdr(seq), SourceAddr: strconv.Itoa(int(seq)), DestinationAddr: "1"})
+		}
+	}()
+	seen := map[uint32]bool{}
+	for range n {
+		resp := peer.read().(*pdu.SubmitSMResp)
+		if resp.CommandStatus != 0 || resp.MessageID != strconv.Itoa(int(resp.SequenceNumber)) || seen[resp.SequenceNumber] {
+			t.Fatalf("misdirected or repeated response %+v", resp)
+		}
+		seen[resp.SequenceNumber] = true
+	}
+	wg.Wait()
+	if lost.Load() != n {
+		t.Fatalf("%d responders got ErrResponded, want %d", lost.Load(), n)
 	}
 }

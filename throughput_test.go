@@ -2,9 +2,12 @@ package smpp
 
 import (
 	"context"
+	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/smppkit/smpp/pdu"
 )
@@ -113,3 +116,82 @@ func TestWriteCoalescingReport(t *testing.T) {
 	t.Logf("client: %d writes, %.1f PDUs/write; server: %d writes, %.1f PDUs/write",
 		cs.Writes, float64(n)/float64(cs.Writes), ss.Writes, float64(n)/float64(ss.Writes))
 }
+
+// replayConn feeds a session the same chunk of PDUs on every Read, a given
+// number of times, and discards what it writes, counting octets: a
+// session's per-PDU cost without the network.
+type replayConn struct {
+	net.Conn // (nil: only the methods below are used)
+	chunk    []byte
+	rest     []byte       // of the chunk being read
+	left     atomic.Int64 // chunks still to read
+	wrote    atomic.Int64
+	want     int64 // octets to write before done closes
+	done     chan struct{}
+	closed   chan struct{}
+	once     sync.Once
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if len(c.rest) == 0 {
+		if c.left.Add(-1) < 0 {
+			<-c.closed
+			return 0, io.EOF
+		}
+		c.rest = c.chunk
+	}
+	n := copy(p, c.rest)
+	c.rest = c.rest[n:]
+	return n, nil
+}
+
+func (c *replayConn) Write(p []byte) (int, error) {
+	if c.wrote.Add(int64(len(p))) >= c.want {
+		c.once.Do(func() { close(c.done) })
+	}
+	return len(p), nil
+}
+
+func (c *replayConn) Close() error {
+	select {
+	case <-c.closed:
+	default:
+		close(c.closed)
+	}
+	return nil
+}
+func (c *replayConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *replayConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *replayConn) SetDeadline(time.Time) error      { return nil }
+func (c *replayConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *replayConn) SetWriteDeadline(time.Time) error { return nil }
+
+// benchmarkServerSession measures a bound server session's cost per
+// submit_sm (read, decode, handler, response, write) in batches of 100,
+// without the network.
+func benchmarkServerSession(b *testing.B, reuse bool) {
+	const batch = 100
+	var chunk []byte
+	p := &pdu.SubmitSM{SourceAddrTON: 5, SourceAddr: "Sender", DestAddrTON: 1, DestAddrNPI: 1,
+		DestinationAddr: "491761234567", RegisteredDelivery: 1, ShortMessage: []byte("Hello world")}
+	for i := range batch {
+		p.SequenceNumber = uint32(i + 1)
+		chunk, _ = pdu.Append(chunk, p)
+	}
+	resp, _ := pdu.Marshal(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
+	chunks := (b.N + batch - 1) / batch
+	conn := &replayConn{chunk: chunk, want: int64(chunks * batch * len(resp)), done: make(chan struct{}), closed: make(chan struct{})}
+	conn.left.Store(int64(chunks))
+	srv := &Server{Window: 1000, ReusePDUs: reuse, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		w.Respond(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
+	})}
+	b.ReportAllocs()
+	b.ResetTimer()
+	s := srv.startSession(conn, StateBoundTX)
+	<-conn.done
+	b.StopTimer()
+	s.Close()
+}
+
+func BenchmarkServerSession(b *testing.B)      { benchmarkServerSession(b, false) }
+func BenchmarkServerSessionReuse(b *testing.B) { benchmarkServerSession(b, true) }
