@@ -67,9 +67,6 @@ type Request struct {
 
 	responded atomic.Bool
 	detached  atomic.Bool
-	// refs counts the request's users: the handler until it returns and
-	// the response until it is sent. The last one recycles the request.
-	refs atomic.Int32
 	// spare is a PDU struct a later request may be decoded into.
 	spare pdu.PDU
 }
@@ -87,30 +84,27 @@ func (s *Session) newRequest() *Request {
 	return r
 }
 
-// start hands the request, decoded into p, to its users.
-func (r *Request) start(p pdu.PDU) {
-	r.PDU = p
-	if p.CommandID().HasResponse() {
-		r.refs.Store(2)
-	} else {
-		r.refs.Store(1)
-	}
+// recyclable reports, once the handler has returned, whether the request
+// may be used for a later one. A request that was not detached has been
+// answered by then (by the handler, or by the session for it), so nobody
+// holds it any more. A detached one never is: goroutines the handler
+// started may still hold it (two responders racing, one of them getting
+// ErrResponded), and a later request must never be answered through it.
+func (r *Request) recyclable() bool {
+	return r.Session.reuse && !r.detached.Load()
 }
 
-// release is called by each user when done; the last one recycles the
-// request (and its PDU, where the session reuses PDUs). A Request a caller
-// made itself is never recycled, and neither is a detached one: goroutines
-// the handler started may still hold it (two responders racing, one of
-// them getting ErrResponded), and a later request must never be answered
-// through it.
-func (r *Request) release() {
-	if r.refs.Add(-1) != 0 || !r.Session.reuse || r.detached.Load() {
-		return
-	}
-	r.spare = r.PDU
-	r.PDU, r.Session = nil, nil
+// recycle readies a recyclable request for the next one from the same
+// session: its PDU becomes the struct to decode into.
+func (r *Request) recycle() {
+	r.spare, r.PDU = r.PDU, nil
 	r.responded.Store(false)
-	r.detached.Store(false)
+}
+
+// pool returns a recyclable request to the pool, for any session.
+func (r *Request) pool() {
+	r.recycle()
+	r.Session = nil
 	requestPool.Put(r)
 }
 
@@ -136,11 +130,8 @@ func (r *Request) Respond(resp pdu.PDU) error {
 		return ErrResponded
 	}
 	resp.Head().SequenceNumber = r.PDU.Head().SequenceNumber
-	s := r.Session
-	s.inflight.Add(-1)
-	err := s.Send(resp)
-	r.release()
-	return err
+	r.Session.inflight.Add(-1)
+	return r.Session.Send(resp)
 }
 
 // RespondStatus implements ResponseWriter.

@@ -752,11 +752,8 @@ func (s *Session) readLoop() {
 			}
 			continue
 		}
-		served, stop := s.request(p, rs, req)
-		if served {
-			req = nil
-		}
-		if stop {
+		var stop bool
+		if req, stop = s.request(p, rs, req); stop {
 			takenOver = true
 			return
 		}
@@ -831,10 +828,11 @@ func (s *Session) response(p pdu.PDU) (free bool) {
 }
 
 // request handles a request from the peer. req, if not nil, is the Request
-// p was decoded for; served reports whether it went to the handler (and is
-// now the handler's), takenOver whether another reader took over while the
-// handler ran inline.
-func (s *Session) request(p pdu.PDU, rs *readerState, req *Request) (served, takenOver bool) {
+// p was decoded for; next is the one for the reader's next request (req
+// again unless the handler has it), takenOver whether another reader took
+// over while the handler ran inline.
+func (s *Session) request(p pdu.PDU, rs *readerState, req *Request) (next *Request, takenOver bool) {
+	next = req
 	id := p.CommandID()
 	st := s.State()
 	switch id {
@@ -923,20 +921,19 @@ func (s *Session) request(p pdu.PDU, rs *readerState, req *Request) (served, tak
 	if req == nil {
 		req = s.newRequest()
 	}
-	req.start(p)
+	req.PDU = p
 	if !s.concurrent.Load() {
-		return true, s.serveInline(req, rs)
+		rs.busy(readerInHandler)
+		s.serve(req)
+		if !req.recyclable() {
+			next = nil
+		} else {
+			req.recycle() // (no pool: the reader goes on with it)
+		}
+		return next, !rs.idle(readerInHandler)
 	}
 	s.enqueue(job{req: req})
-	return true, false
-}
-
-// serveInline runs the handler on the reader goroutine; it reports whether
-// the monitor handed reading to a new goroutine meanwhile.
-func (s *Session) serveInline(req *Request, rs *readerState) (takenOver bool) {
-	rs.busy(readerInHandler)
-	s.serve(req)
-	return !rs.idle(readerInHandler)
+	return nil, false
 }
 
 // job is a request for a worker: raw octets to decode, or a decoded request.
@@ -1009,9 +1006,12 @@ func (s *Session) work() {
 				s.cfg.trace(s, Received, p)
 			}
 			req = s.newRequest()
-			req.start(p)
+			req.PDU = p
 		}
 		s.serve(req)
+		if req.recyclable() {
+			req.pool()
+		}
 	}
 }
 
@@ -1035,7 +1035,6 @@ func (s *Session) serve(req *Request) {
 			s.log.Error("handler returned without responding; answering ESME_RSYSERR", "command", req.PDU.CommandID())
 			req.RespondStatus(pdu.ESME_RSYSERR)
 		}
-		req.release() // the handler's part; the response has its own
 	}()
 	s.cfg.handler.ServeSMPP(req, req)
 }
