@@ -65,17 +65,19 @@ func runBench(e env) int {
 		clients[i] = c
 	}
 
+	// Each connection keeps its own counters, histogram and in-flight
+	// count: they are updated on that connection's reader for every
+	// message, and shared ones would bounce between cores.
+	loads := make([]*connLoad, len(clients))
+	for i := range loads {
+		loads[i] = &connLoad{}
+	}
 	var (
-		h        hist
-		sent     atomic.Int64
-		ok       atomic.Int64
-		failed   atomic.Int64
-		errMu    sync.Mutex
-		errs     = map[string]int64{}
-		inflight sync.WaitGroup
+		errMu sync.Mutex
+		errs  = map[string]int64{}
 	)
-	recordErr := func(err error) {
-		failed.Add(1)
+	recordErr := func(l *connLoad, err error) {
+		l.failed.Add(1)
 		key := err.Error()
 		var st pdu.Status
 		if errors.As(err, &st) {
@@ -85,6 +87,15 @@ func runBench(e env) int {
 		errs[key]++
 		errMu.Unlock()
 	}
+	total := func() (h hist, sent, ok, failed int64) {
+		for _, l := range loads {
+			h.merge(&l.h)
+			sent += l.sent.Load()
+			ok += l.ok.Load()
+			failed += l.failed.Load()
+		}
+		return
+	}
 	// The load loop reads no clock per message: a timer ends a timed run,
 	// and latency is sampled on one message in eight.
 	var expired atomic.Bool
@@ -92,13 +103,17 @@ func runBench(e env) int {
 		t := time.AfterFunc(*duration, func() { expired.Store(true) })
 		defer t.Stop()
 	}
-	var budget atomic.Int64
-	budget.Store(*count)
-	take := func() bool {
-		if *count > 0 {
-			return budget.Add(-1) >= 0
+	for i, l := range loads {
+		l.budget.Store(*count / int64(len(loads)))
+		if i == 0 {
+			l.budget.Add(*count % int64(len(loads)))
 		}
-		return !expired.Load()
+		l.take = func() bool {
+			if *count > 0 {
+				return l.budget.Add(-1) >= 0
+			}
+			return !expired.Load()
+		}
 	}
 	start := time.Now()
 	progressDone := make(chan struct{})
@@ -113,21 +128,14 @@ func runBench(e env) int {
 					fmt.Fprint(e.stderr, "\r\033[K")
 					return
 				case now := <-t.C:
-					n := ok.Load() + failed.Load()
+					h, sent, ok, failed := total()
+					n := ok + failed
 					fmt.Fprintf(e.stderr, "\r\033[K%.0f msg/s  sent %d  in flight %d  errors %d  p99 %v",
-						float64(n-last)/now.Sub(lastT).Seconds(), sent.Load(), sent.Load()-n, failed.Load(), round(h.quantile(0.99)))
+						float64(n-last)/now.Sub(lastT).Seconds(), sent, sent-n, failed, round(h.quantile(0.99)))
 					last, lastT = n, now
 				}
 			}
 		}()
-	}
-	untimed := func(_ pdu.PDU, err error) {
-		if err != nil {
-			recordErr(err)
-		} else {
-			ok.Add(1)
-		}
-		inflight.Done()
 	}
 	var wg sync.WaitGroup
 	perConnRate := *rate / float64(len(clients))
@@ -140,19 +148,21 @@ func runBench(e env) int {
 		}
 		return p
 	}
-	for _, c := range clients {
+	for i, c := range clients {
+		l := loads[i]
+		l.recordErr = func(err error) { recordErr(l, err) }
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if perConnRate > 0 {
-				paced(ctx, c, newSubmit(), perConnRate, start, take, &inflight, &sent, untimed, &h, recordErr)
-				return
+				l.paced(ctx, c, newSubmit(), perConnRate, start)
+			} else {
+				l.closedLoop(ctx, c, newSubmit)
 			}
-			closedLoop(ctx, c, newSubmit, take, &inflight, &sent, untimed, &h, recordErr)
+			l.inflight.Wait()
 		}()
 	}
 	wg.Wait()
-	inflight.Wait()
 	elapsed := time.Since(start)
 	close(progressDone)
 	time.Sleep(10 * time.Millisecond)
@@ -161,9 +171,10 @@ func runBench(e env) int {
 		c.Unbind(uctx)
 		cancel()
 	}
-	n := ok.Load() + failed.Load()
+	h, sent, ok, failed := total()
+	n := ok + failed
 	fmt.Fprintf(e.stdout, "rate=%.0f msg/s ok=%d err=%d sent=%d elapsed=%.3fs conns=%d window=%d %s\n",
-		float64(n)/elapsed.Seconds(), ok.Load(), failed.Load(), sent.Load(), elapsed.Seconds(), len(clients), lf.window, h.summary())
+		float64(n)/elapsed.Seconds(), ok, failed, sent, elapsed.Seconds(), len(clients), lf.window, h.summary())
 	if len(errs) > 0 {
 		keys := make([]string, 0, len(errs))
 		for k := range errs {
@@ -180,33 +191,55 @@ func runBench(e env) int {
 	return 0
 }
 
+// connLoad is one connection's share of the load and its results.
+type connLoad struct {
+	take      func() bool  // whether to send one more
+	budget    atomic.Int64 // what take counts down, with --count
+	recordErr func(error)
+
+	h                hist
+	sent, ok, failed atomic.Int64
+	inflight         sync.WaitGroup
+	_                [64]byte // (keeps connections' hot counters apart)
+}
+
+// done records a response.
+func (l *connLoad) done(err error) {
+	if err != nil {
+		l.recordErr(err)
+	} else {
+		l.ok.Add(1)
+	}
+	l.inflight.Done()
+}
+
 // paced sends at a fixed rate from one goroutine.
-func paced(ctx context.Context, c *smpp.Client, p *pdu.SubmitSM, rate float64, start time.Time, take func() bool,
-	inflight *sync.WaitGroup, sent *atomic.Int64, untimed func(pdu.PDU, error), h *hist, recordErr func(error)) {
+func (l *connLoad) paced(ctx context.Context, c *smpp.Client, p *pdu.SubmitSM, rate float64, start time.Time) {
+	untimed := func(_ pdu.PDU, err error) { l.done(err) }
 	var i int64
-	for take() && ctx.Err() == nil {
+	for l.take() && ctx.Err() == nil {
 		due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
 		}
 		i++
-		inflight.Add(1)
+		l.inflight.Add(1)
 		done := untimed
 		if i%8 == 0 {
 			t0 := time.Now()
 			done = func(_ pdu.PDU, err error) {
-				h.add(time.Since(t0))
-				untimed(nil, err)
+				l.h.add(time.Since(t0))
+				l.done(err)
 			}
 		}
 		if err := c.CallAsync(ctx, p, done); err != nil {
-			inflight.Done()
+			l.inflight.Done()
 			if ctx.Err() == nil {
-				recordErr(err)
+				l.recordErr(err)
 			}
 			continue
 		}
-		sent.Add(1)
+		l.sent.Add(1)
 	}
 }
 
@@ -215,61 +248,52 @@ func paced(ctx context.Context, c *smpp.Client, p *pdu.SubmitSM, rate float64, s
 // issues the next request from its completion callback (TryCallAsync, on
 // the session's reader), so no goroutine switch is needed per message.
 // Latency is sampled on one message in eight.
-func closedLoop(ctx context.Context, c *smpp.Client, newSubmit func() *pdu.SubmitSM, take func() bool,
-	inflight *sync.WaitGroup, sent *atomic.Int64, untimed func(pdu.PDU, error), h *hist, recordErr func(error)) {
+func (l *connLoad) closedLoop(ctx context.Context, c *smpp.Client, newSubmit func() *pdu.SubmitSM) {
 	chained := newSubmit() // used only on the reader goroutine
-	var n atomic.Int64
-	var done func(timed bool, t0 time.Time) func(pdu.PDU, error)
-	var untimedChain func(pdu.PDU, error) // made once: no closure per message
+	var n int64            // (likewise)
+	var untimed func(pdu.PDU, error)
 	// next issues one more request from a successful completion.
 	next := func() {
-		if !take() || ctx.Err() != nil {
+		if !l.take() || ctx.Err() != nil {
 			return
 		}
-		inflight.Add(1)
-		cb := untimedChain
-		if n.Add(1)%8 == 0 {
-			cb = done(true, time.Now())
+		l.inflight.Add(1)
+		cb := untimed
+		if n++; n%8 == 0 {
+			t0 := time.Now()
+			cb = func(resp pdu.PDU, err error) {
+				l.h.add(time.Since(t0))
+				untimed(resp, err)
+			}
 		}
 		if err := c.TryCallAsync(chained, cb); err != nil {
-			inflight.Done()
-			recordErr(err)
+			l.inflight.Done()
+			l.recordErr(err)
 			return
 		}
-		sent.Add(1)
+		l.sent.Add(1)
 	}
-	done = func(timed bool, t0 time.Time) func(pdu.PDU, error) {
-		f := func(resp pdu.PDU, err error) {
-			if err == nil {
-				next() // before Done, so the in-flight count never touches zero early
-			}
-			untimed(resp, err)
+	untimed = func(_ pdu.PDU, err error) {
+		if err == nil {
+			next() // before done, so the in-flight count never touches zero early
 		}
-		if !timed {
-			return f
-		}
-		return func(resp pdu.PDU, err error) {
-			h.add(time.Since(t0))
-			f(resp, err)
-		}
+		l.done(err)
 	}
-	untimedChain = done(false, time.Time{})
 	p := newSubmit()
 	s, err := c.Session(ctx)
 	if err != nil {
-		recordErr(err)
+		l.recordErr(err)
 		return
 	}
-	for i := 0; i < s.Window() && take() && ctx.Err() == nil; i++ {
-		inflight.Add(1)
-		n.Add(1)
-		if err := c.CallAsync(ctx, p, untimedChain); err != nil {
-			inflight.Done()
+	for i := 0; i < s.Window() && l.take() && ctx.Err() == nil; i++ {
+		l.inflight.Add(1)
+		if err := c.CallAsync(ctx, p, untimed); err != nil {
+			l.inflight.Done()
 			if ctx.Err() == nil {
-				recordErr(err)
+				l.recordErr(err)
 			}
 			return
 		}
-		sent.Add(1)
+		l.sent.Add(1)
 	}
 }

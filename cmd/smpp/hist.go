@@ -34,6 +34,19 @@ func (h *hist) add(d time.Duration) {
 	}
 }
 
+// merge adds o's counts to h (h is not being added to meanwhile).
+func (h *hist) merge(o *hist) {
+	for i := range o.b {
+		if v := o.b[i].Load(); v != 0 {
+			h.b[i].Add(v)
+		}
+	}
+	h.n.Add(o.n.Load())
+	if m := o.max.Load(); m > h.max.Load() {
+		h.max.Store(m)
+	}
+}
+
 // quantile returns the upper edge of the bucket holding quantile q.
 func (h *hist) quantile(q float64) time.Duration {
 	n := h.n.Load()
