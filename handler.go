@@ -38,7 +38,8 @@ func (f HandlerFunc) ServeSMPP(w ResponseWriter, r *Request) { f(w, r) }
 // ResponseWriter sends the response to one request.
 type ResponseWriter interface {
 	// Respond sends resp (the request's response type, or generic_nack);
-	// its sequence number is set from the request.
+	// its sequence number is set from the request. resp is encoded before
+	// Respond returns: the session does not keep it.
 	Respond(resp pdu.PDU) error
 	// RespondStatus sends the request's empty response with a status.
 	RespondStatus(status pdu.Status) error
@@ -69,6 +70,28 @@ type Request struct {
 	detached  atomic.Bool
 	// spare is a PDU struct a later request may be decoded into.
 	spare pdu.PDU
+	// resp is the struct Response handed out last.
+	resp pdu.PDU
+}
+
+// Response returns an empty response to the request (its command's
+// response type, ESME_ROK, the request's sequence number) for the handler to
+// fill in and pass to Respond, or nil for a request that gets no response.
+// With ReusePDUs the struct is recycled with the Request, so answering costs
+// no allocation; Respond encodes it before it returns, and it must not be
+// used after that.
+func (r *Request) Response() pdu.PDU {
+	id := r.PDU.CommandID()
+	if !id.HasResponse() {
+		return nil
+	}
+	if r.resp == nil || r.resp.CommandID() != id.Response() || !pdu.Reset(r.resp) {
+		if r.resp = pdu.New(id.Response()); r.resp == nil {
+			return nil
+		}
+	}
+	r.resp.Head().SequenceNumber = r.PDU.Head().SequenceNumber
+	return r.resp
 }
 
 var requestPool = sync.Pool{New: func() any { return new(Request) }}

@@ -131,6 +131,7 @@ func (c *settings) defaults() {
 // most Window outstanding; requests from the peer are handled concurrently,
 // up to the inbound window, by the Handler.
 type Session struct {
+	id   uint64
 	conn net.Conn
 	role Role
 	cfg  settings
@@ -198,6 +199,7 @@ type Session struct {
 func newSession(conn net.Conn, role Role, cfg settings) *Session {
 	cfg.defaults()
 	s := &Session{
+		id:      sessionIDs.Add(1),
 		conn:    conn,
 		role:    role,
 		cfg:     cfg,
@@ -227,6 +229,12 @@ func (s *Session) start() {
 	go s.writeLoop()
 	go s.timerLoop()
 }
+
+var sessionIDs atomic.Uint64
+
+// ID returns a number that tells the session apart from every other one in
+// this process, for logs and for keeping per-session state.
+func (s *Session) ID() uint64 { return s.id }
 
 // State returns the session state.
 func (s *Session) State() State { return State(s.state.Load()) }

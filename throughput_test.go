@@ -12,13 +12,25 @@ import (
 	"github.com/smppkit/smpp/pdu"
 )
 
+// answerAtOnce is the benchmarks' handler: it accepts every submit_sm at
+// once, with a response it allocates, or (reuse) the Request's recycled one.
+func answerAtOnce(reuse bool) Handler {
+	return HandlerFunc(func(w ResponseWriter, r *Request) {
+		if !reuse {
+			w.Respond(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
+			return
+		}
+		resp := r.Response().(*pdu.SubmitSMResp)
+		resp.MessageID = "0a1b2c3d4e"
+		w.Respond(resp)
+	})
+}
+
 // benchmarkThroughput drives conns client connections with window requests
 // in flight each, against a Server whose handler answers at once; reuse
 // sets ReusePDUs on both ends.
 func benchmarkThroughput(b *testing.B, conns, window int, reuse bool) {
-	addr := testServer(b, &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
-		w.Respond(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
-	}), Window: window, ReusePDUs: reuse})
+	addr := testServer(b, &Server{Handler: answerAtOnce(reuse), Window: window, ReusePDUs: reuse})
 	ctx := context.Background()
 	clients := make([]*Client, conns)
 	for i := range clients {
@@ -182,9 +194,7 @@ func benchmarkServerSession(b *testing.B, reuse bool) {
 	chunks := (b.N + batch - 1) / batch
 	conn := &replayConn{chunk: chunk, want: int64(chunks * batch * len(resp)), done: make(chan struct{}), closed: make(chan struct{})}
 	conn.left.Store(int64(chunks))
-	srv := &Server{Window: 1000, ReusePDUs: reuse, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
-		w.Respond(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
-	})}
+	srv := &Server{Window: 1000, ReusePDUs: reuse, Handler: answerAtOnce(reuse)}
 	b.ReportAllocs()
 	b.ResetTimer()
 	s := srv.startSession(conn, StateBoundTX)

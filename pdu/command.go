@@ -179,6 +179,14 @@ func New(id CommandID) PDU {
 	return c.make()
 }
 
+// Reset clears p, a PDU of a standard command, to its zero value, so that
+// it can be filled in again instead of allocating another; it reports false
+// (and leaves p alone) for custom commands.
+func Reset(p PDU) bool {
+	c := lookup(p.CommandID())
+	return c != nil && c.reset != nil && c.reset(p)
+}
+
 // Known reports whether the codec can decode PDUs with this id.
 func Known(id CommandID) bool { return lookup(id) != nil }
 

@@ -32,6 +32,18 @@ func sendReceipt(s *smpp.Session, p *pdu.SubmitSM, id string) {
 	s.Call(ctx, d)
 }
 
+// messageIDs hands out unique message ids, hex, from counters kept apart per
+// session: one shared counter would bounce between cores on every message.
+type messageIDs [64]struct {
+	n atomic.Uint64
+	_ [56]byte
+}
+
+func (m *messageIDs) next(s *smpp.Session) string {
+	shard := s.ID() % uint64(len(m))
+	return strconv.FormatUint(shard<<40|m[shard].n.Add(1), 16)
+}
+
 func runServe(e env) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -44,7 +56,7 @@ func runServe(e env) int {
 	if err := fs.Parse(e.args); err != nil {
 		return 2
 	}
-	var ids atomic.Uint64
+	var ids messageIDs
 	srv := &smpp.Server{
 		Addr:      *addr,
 		Window:    *window,
@@ -52,16 +64,19 @@ func runServe(e env) int {
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
 			switch p := r.PDU.(type) {
 			case *pdu.SubmitSM:
-				id := strconv.FormatUint(ids.Add(1), 16)
-				w.Respond(&pdu.SubmitSMResp{MessageID: id})
+				// (Response is recycled with the request: no allocation.)
+				resp := r.Response().(*pdu.SubmitSMResp)
+				id := ids.next(r.Session)
+				resp.MessageID = id
+				w.Respond(resp)
 				if *dlrFlag && p.RegisteredDelivery&3 != 0 && r.Session.State() == smpp.StateBoundTRX {
 					q := *p // (the session reuses p once this returns)
 					go sendReceipt(r.Session, &q, id)
 				}
 			case *pdu.DataSM:
-				w.Respond(&pdu.DataSMResp{MessageID: strconv.FormatUint(ids.Add(1), 16)})
+				w.Respond(&pdu.DataSMResp{MessageID: ids.next(r.Session)})
 			case *pdu.SubmitMulti:
-				w.Respond(&pdu.SubmitMultiResp{MessageID: strconv.FormatUint(ids.Add(1), 16)})
+				w.Respond(&pdu.SubmitMultiResp{MessageID: ids.next(r.Session)})
 			default:
 				w.RespondStatus(pdu.ESME_ROK)
 			}
