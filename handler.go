@@ -77,13 +77,18 @@ type Request struct {
 // Response returns an empty response to the request (its command's
 // response type, ESME_ROK, the request's sequence number) for the handler to
 // fill in and pass to Respond, or nil for a request that gets no response.
-// With ReusePDUs the struct is recycled with the Request, so answering costs
-// no allocation; Respond encodes it before it returns, and it must not be
-// used after that.
+// With ReusePDUs, for a request that is not detached, it is one struct per
+// Request, recycled with it, so answering costs no allocation: call it from
+// the handler, once; Respond encodes it before it returns, and it must not
+// be used after that. Otherwise each call returns a new struct (goroutines
+// racing to answer a detached request each get their own).
 func (r *Request) Response() pdu.PDU {
 	id := r.PDU.CommandID()
 	if !id.HasResponse() {
 		return nil
+	}
+	if !r.Session.reuse || r.detached.Load() {
+		return pdu.NewResponse(r.PDU, pdu.ESME_ROK)
 	}
 	if r.resp == nil || r.resp.CommandID() != id.Response() || !pdu.Reset(r.resp) {
 		if r.resp = pdu.New(id.Response()); r.resp == nil {

@@ -45,6 +45,9 @@ const (
 type readerState struct {
 	state atomic.Int32
 	epoch atomic.Uint32 // counts the reader's handler calls and writes
+	// the reader's own (see counters.received)
+	recvIdx int
+	recvRun uint64
 }
 
 // busy marks the start of a handler call or a write.

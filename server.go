@@ -397,7 +397,6 @@ func (srv *Server) Outbind(ctx context.Context, addr, systemID, password string)
 		s.Close()
 		return nil, err
 	}
-	s.stats.sent(pdu.OutbindID, 0)
 	return s, nil
 }
 

@@ -465,7 +465,6 @@ func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, er
 		}
 		return c, nil
 	}
-	s.stats.sent(id, 0)
 	if full && !s.holdKick.Load() {
 		// (While the reader holds writes, it flushes at the end of its batch.)
 		s.flushNow()
@@ -519,7 +518,7 @@ func (s *Session) Send(p pdu.PDU) error {
 	if err := s.write(p); err != nil {
 		return err
 	}
-	s.stats.sent(id, p.Head().CommandStatus)
+	s.stats.sentStatus(id, p.Head().CommandStatus)
 	return nil
 }
 
@@ -562,6 +561,9 @@ func (s *Session) writeKick(p pdu.PDU, kick bool) error {
 	}
 	buf, err := s.enc.Append(s.wbuf, p)
 	s.wbuf = buf
+	if err == nil {
+		s.stats.sentN[commandIndex(p.CommandID())]++
+	}
 	s.wmu.Unlock()
 	if err != nil {
 		return err
@@ -672,13 +674,14 @@ func (s *Session) flushLocked() error {
 // then returns as soon as its handler does.
 func (s *Session) readLoop() {
 	takenOver := false
+	rs := &readerState{}
 	defer func() {
+		s.stats.flushReceived(rs)
 		if !takenOver {
 			close(s.jobs) // the last reader is the only sender; workers then exit
 		}
 	}()
 	r := s.reader
-	rs := &readerState{}
 	s.reading.Store(rs)
 	dec := pdu.Decoder{Options: s.cfg.decode}
 	// Decoded PDUs are recycled when reuse is on: responses once an
@@ -691,6 +694,7 @@ func (s *Session) readLoop() {
 		// (responses, and requests callbacks issue, pile up), and go out
 		// in one system call before the reader blocks for more.
 		if !r.HasNext() {
+			s.stats.flushReceived(rs)
 			if s.holdKick.Load() {
 				s.holdKick.Store(false)
 			}
@@ -723,7 +727,7 @@ func (s *Session) readLoop() {
 		if !s.recvSeen.Load() {
 			s.recvSeen.Store(true)
 		}
-		if s.dispatch(b) {
+		if s.dispatch(b, rs) {
 			continue
 		}
 		var p pdu.PDU
@@ -751,7 +755,7 @@ func (s *Session) readLoop() {
 		if s.cfg.trace != nil {
 			s.cfg.trace(s, Received, p)
 		}
-		s.stats.received(id, p.Head().CommandStatus)
+		s.stats.received(rs, id, p.Head().CommandStatus)
 		if id.IsResponse() {
 			if s.response(p) {
 				spareResp = p
@@ -956,7 +960,7 @@ type job struct {
 // responses, session management (binds, unbind, enquire_link), unknown
 // commands, and requests the state or the window refuse (answered from the
 // header).
-func (s *Session) dispatch(b []byte) bool {
+func (s *Session) dispatch(b []byte, rs *readerState) bool {
 	id := pdu.CommandID(binary.BigEndian.Uint32(b[4:]))
 	if id.IsResponse() || s.cfg.handler == nil || !s.concurrent.Load() || s.unbinding.Load() {
 		return false
@@ -974,7 +978,7 @@ func (s *Session) dispatch(b []byte) bool {
 	if id != pdu.EnquireLinkID && !s.dataSeen.Load() {
 		s.dataSeen.Store(true)
 	}
-	s.stats.received(id, pdu.Status(binary.BigEndian.Uint32(b[8:])))
+	s.stats.received(rs, id, pdu.Status(binary.BigEndian.Uint32(b[8:])))
 	s.inflight.Add(1)
 	s.enqueue(job{raw: append([]byte(nil), b...)})
 	return true

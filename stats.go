@@ -37,10 +37,13 @@ type Stats struct {
 	Takeovers uint64
 }
 
-// counters are lock-free for the common case (a known command, status OK);
-// error statuses go to a small map under a mutex.
+// counters cost the hot path next to nothing: PDUs sent are counted under
+// the write lock the encoder holds anyway (sentN), PDUs received by the
+// reader in runs of one command that it adds at the end of each batch
+// (recvN); error statuses go to a small map under a mutex.
 type counters struct {
-	sentN, recvN                         [64]atomic.Uint64
+	sentN                                [64]uint64 // guarded by the session's wmu
+	recvN                                [64]atomic.Uint64
 	timeouts, windowWaits, windowRejects atomic.Uint64
 	unmatched, decodeErrors              atomic.Uint64
 	writes, bytesWritten, takeovers      atomic.Uint64
@@ -77,8 +80,9 @@ func commandIndex(id pdu.CommandID) int {
 	return i
 }
 
-func (c *counters) sent(id pdu.CommandID, st pdu.Status) {
-	c.sentN[commandIndex(id)].Add(1)
+// sentStatus records a PDU sent with an error status (the PDU itself was
+// counted when it was queued).
+func (c *counters) sentStatus(id pdu.CommandID, st pdu.Status) {
 	if st != pdu.ESME_ROK {
 		c.mu.Lock()
 		if c.sentErr == nil {
@@ -89,8 +93,13 @@ func (c *counters) sent(id pdu.CommandID, st pdu.Status) {
 	}
 }
 
-func (c *counters) received(id pdu.CommandID, st pdu.Status) {
-	c.recvN[commandIndex(id)].Add(1)
+// received counts a PDU the reader rs has read; see flushReceived.
+func (c *counters) received(rs *readerState, id pdu.CommandID, st pdu.Status) {
+	if i := commandIndex(id); i != rs.recvIdx || rs.recvRun == 0 {
+		c.flushReceived(rs)
+		rs.recvIdx = i
+	}
+	rs.recvRun++
 	if st != pdu.ESME_ROK {
 		c.mu.Lock()
 		if c.recvErr == nil {
@@ -101,7 +110,17 @@ func (c *counters) received(id pdu.CommandID, st pdu.Status) {
 	}
 }
 
-// Stats returns a snapshot of the session's counters.
+// flushReceived adds the reader's current run of one command to recvN.
+func (c *counters) flushReceived(rs *readerState) {
+	if rs.recvRun > 0 {
+		c.recvN[rs.recvIdx].Add(rs.recvRun)
+		rs.recvRun = 0
+	}
+}
+
+// Stats returns a snapshot of the session's counters. PDUs received are
+// counted at the end of each batch the reader works through, so a PDU
+// being handled right now may not be in Received yet.
 func (s *Session) Stats() Stats {
 	c := &s.stats
 	st := Stats{
@@ -111,15 +130,18 @@ func (s *Session) Stats() Stats {
 		Unmatched: c.unmatched.Load(), DecodeErrors: c.decodeErrors.Load(),
 		Writes: c.writes.Load(), BytesWritten: c.bytesWritten.Load(), Takeovers: c.takeovers.Load(),
 	}
+	s.wmu.Lock()
+	sent := c.sentN
+	s.wmu.Unlock()
 	for _, id := range allCommandIDs {
-		if n := c.sentN[commandIndex(id)].Load(); n > 0 {
+		if n := sent[commandIndex(id)]; n > 0 {
 			st.Sent[id.String()] = n
 		}
 		if n := c.recvN[commandIndex(id)].Load(); n > 0 {
 			st.Received[id.String()] = n
 		}
 	}
-	if n := c.sentN[63].Load(); n > 0 {
+	if n := sent[63]; n > 0 {
 		st.Sent["other"] = n
 	}
 	if n := c.recvN[63].Load(); n > 0 {

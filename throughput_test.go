@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"net"
 	"sync"
@@ -137,8 +138,8 @@ type replayConn struct {
 	chunk    []byte
 	rest     []byte       // of the chunk being read
 	left     atomic.Int64 // chunks still to read
-	wrote    atomic.Int64
-	want     int64 // octets to write before done closes
+	wrote    atomic.Int64 // PDUs written
+	want     int64        // PDUs to write before done closes
 	done     chan struct{}
 	closed   chan struct{}
 	once     sync.Once
@@ -158,7 +159,13 @@ func (c *replayConn) Read(p []byte) (int, error) {
 }
 
 func (c *replayConn) Write(p []byte) (int, error) {
-	if c.wrote.Add(int64(len(p))) >= c.want {
+	// Count PDUs, not octets: a session that went concurrent may answer
+	// beyond its inbound window with a (shorter) ESME_RMSGQFUL.
+	n := int64(0)
+	for b := p; len(b) >= 4; b = b[binary.BigEndian.Uint32(b):] {
+		n++
+	}
+	if c.wrote.Add(n) >= c.want {
 		c.once.Do(func() { close(c.done) })
 	}
 	return len(p), nil
@@ -190,9 +197,8 @@ func benchmarkServerSession(b *testing.B, reuse bool) {
 		p.SequenceNumber = uint32(i + 1)
 		chunk, _ = pdu.Append(chunk, p)
 	}
-	resp, _ := pdu.Marshal(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
 	chunks := (b.N + batch - 1) / batch
-	conn := &replayConn{chunk: chunk, want: int64(chunks * batch * len(resp)), done: make(chan struct{}), closed: make(chan struct{})}
+	conn := &replayConn{chunk: chunk, want: int64(chunks * batch), done: make(chan struct{}), closed: make(chan struct{})}
 	conn.left.Store(int64(chunks))
 	srv := &Server{Window: 1000, ReusePDUs: reuse, Handler: answerAtOnce(reuse)}
 	b.ReportAllocs()
@@ -205,3 +211,112 @@ func benchmarkServerSession(b *testing.B, reuse bool) {
 
 func BenchmarkServerSession(b *testing.B)      { benchmarkServerSession(b, false) }
 func BenchmarkServerSessionReuse(b *testing.B) { benchmarkServerSession(b, true) }
+
+// answeringConn plays an SMSC that answers every submit_sm at once: what
+// the session writes is scanned for submit_sm headers, and a submit_sm_resp
+// for each is queued for the session to read. A client session's per-PDU
+// cost without the network.
+type answeringConn struct {
+	replayConn
+	mu      sync.Mutex
+	ready   sync.Cond
+	pending []byte
+	reading []byte
+	resp    []byte // a submit_sm_resp to copy, sequence number patched
+	partial []byte // the start of a PDU split across writes
+}
+
+func newAnsweringConn() *answeringConn {
+	c := &answeringConn{}
+	c.ready.L = &c.mu
+	c.closed = make(chan struct{})
+	c.resp, _ = pdu.Marshal(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
+	return c
+}
+
+func (c *answeringConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	b := append(c.partial, p...)
+	for len(b) >= 16 {
+		n := int(binary.BigEndian.Uint32(b))
+		if len(b) < n {
+			break
+		}
+		if pdu.CommandID(binary.BigEndian.Uint32(b[4:])) == pdu.SubmitSMID {
+			c.pending = append(c.pending, c.resp...)
+			copy(c.pending[len(c.pending)-len(c.resp)+12:], b[12:16])
+		}
+		b = b[n:]
+	}
+	c.partial = append(c.partial[:0], b...)
+	c.ready.Signal()
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+func (c *answeringConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.pending) == 0 {
+		select {
+		case <-c.closed:
+			return 0, io.EOF
+		default:
+		}
+		c.ready.Wait()
+	}
+	n := copy(p, c.pending)
+	c.pending = append(c.pending[:0], c.pending[n:]...)
+	return n, nil
+}
+
+func (c *answeringConn) Close() error {
+	c.replayConn.Close()
+	c.mu.Lock()
+	c.ready.Broadcast()
+	c.mu.Unlock()
+	return nil
+}
+
+// benchmarkClientSession measures a bound client session's cost per
+// submit_sm with 100 in flight, each response issuing the next request
+// from its callback (as smpp bench does), without the network.
+func benchmarkClientSession(b *testing.B, reuse bool) {
+	conn := newAnsweringConn()
+	s := newSession(conn, ESME, settings{window: 100, reuse: reuse})
+	s.state.Store(int32(StateBoundTX))
+	s.start()
+	defer s.Close()
+	p := &pdu.SubmitSM{SourceAddrTON: 5, SourceAddr: "Sender", DestAddrTON: 1, DestAddrNPI: 1,
+		DestinationAddr: "491761234567", RegisteredDelivery: 1, ShortMessage: []byte("Hello world")}
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var done sync.WaitGroup
+	done.Add(b.N)
+	var next func(pdu.PDU, error)
+	next = func(_ pdu.PDU, err error) {
+		if err != nil {
+			b.Error(err)
+		}
+		if left.Add(-1) >= 0 {
+			if err := s.TryCallAsync(p, next); err != nil {
+				b.Error(err)
+			}
+		}
+		done.Done()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range min(100, b.N) {
+		if left.Add(-1) >= 0 {
+			if err := s.CallAsync(context.Background(), &pdu.SubmitSM{SourceAddrTON: 5, SourceAddr: "Sender", DestAddrTON: 1, DestAddrNPI: 1,
+				DestinationAddr: "491761234567", RegisteredDelivery: 1, ShortMessage: []byte("Hello world")}, next); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	done.Wait()
+}
+
+func BenchmarkClientSession(b *testing.B)      { benchmarkClientSession(b, false) }
+func BenchmarkClientSessionReuse(b *testing.B) { benchmarkClientSession(b, true) }

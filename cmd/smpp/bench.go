@@ -103,14 +103,15 @@ func runBench(e env) int {
 		t := time.AfterFunc(*duration, func() { expired.Store(true) })
 		defer t.Stop()
 	}
-	for i, l := range loads {
-		l.budget.Store(*count / int64(len(loads)))
-		if i == 0 {
-			l.budget.Add(*count % int64(len(loads)))
-		}
+	// One budget for --count, so that a connection that falls behind (or
+	// whose chains end) leaves its share to the others. (Timed runs, the
+	// ones to measure with, share nothing per message.)
+	var budget atomic.Int64
+	budget.Store(*count)
+	for _, l := range loads {
 		l.take = func() bool {
 			if *count > 0 {
-				return l.budget.Add(-1) >= 0
+				return budget.Add(-1) >= 0
 			}
 			return !expired.Load()
 		}
@@ -193,8 +194,7 @@ func runBench(e env) int {
 
 // connLoad is one connection's share of the load and its results.
 type connLoad struct {
-	take      func() bool  // whether to send one more
-	budget    atomic.Int64 // what take counts down, with --count
+	take      func() bool // whether to send one more
 	recordErr func(error)
 
 	h                hist
@@ -274,8 +274,12 @@ func (l *connLoad) closedLoop(ctx context.Context, c *smpp.Client, newSubmit fun
 		l.sent.Add(1)
 	}
 	untimed = func(_ pdu.PDU, err error) {
-		if err == nil {
-			next() // before done, so the in-flight count never touches zero early
+		// A completion issues the next request (before done, so the
+		// in-flight count never touches zero early), also after an error
+		// status or a timeout; a link that went down ends the chain.
+		var st pdu.Status
+		if err == nil || errors.As(err, &st) || errors.Is(err, smpp.ErrTimeout) {
+			next()
 		}
 		l.done(err)
 	}
