@@ -102,3 +102,45 @@ func ExampleResponseWriter_detach() {
 	})
 	_ = &smpp.Server{Handler: handler}
 }
+
+// A server that costs no allocation per request: with ReusePDUs the session
+// recycles each Request and its PDU once the handler has returned, and
+// Response gives a response struct recycled with it. The handler keeps
+// values (strings, slices) freely, but not the structs.
+func ExampleRequest_Response() {
+	var ids atomic.Uint64
+	srv := &smpp.Server{
+		ReusePDUs: true,
+		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
+			if _, ok := r.PDU.(*pdu.SubmitSM); !ok {
+				w.RespondStatus(pdu.ESME_ROK)
+				return
+			}
+			resp := r.Response().(*pdu.SubmitSMResp)
+			resp.MessageID = strconv.FormatUint(ids.Add(1), 16)
+			w.Respond(resp) // encoded before it returns
+		}),
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := smpp.Dial(ctx, "smpp://alice:secret@"+l.Addr().String(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Unbind(ctx)
+	for range 3 {
+		resp, err := c.Submit(ctx, &pdu.SubmitSM{SourceAddr: "Sender", DestinationAddr: "491761234567", ShortMessage: []byte("Hi")})
+		fmt.Println(resp.MessageID, err)
+	}
+	// Output:
+	// 1 <nil>
+	// 2 <nil>
+	// 3 <nil>
+}

@@ -479,6 +479,47 @@ func TestNodeInteropClient(t *testing.T) {
 		}
 	})
 
+	t.Run("pipelined with ReusePDUs", func(t *testing.T) {
+		// A second bind whose session lends each submit_sm_resp to its
+		// callback and reuses the struct: every answer is still seen once,
+		// with its own message id.
+		rc, err := smpp.Dial(ctx, "smpp://esme2:secret@"+addr, &smpp.ClientConfig{ReusePDUs: true, Window: 50,
+			ResponseTimeout: nodeWait, DialTimeout: nodeWait, NoReconnect: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		const n = 2000
+		var mu sync.Mutex
+		ids := map[string]bool{}
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			err := rc.CallAsync(ctx, &pdu.SubmitSM{SourceAddr: "Reuse", DestinationAddr: fmt.Sprint(491700000000 + i), ShortMessage: []byte("hi")},
+				func(resp pdu.PDU, err error) {
+					defer wg.Done()
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					ids[resp.(*pdu.SubmitSMResp).MessageID] = true
+					mu.Unlock()
+				})
+			if err != nil {
+				wg.Done()
+				t.Fatal(err)
+			}
+		}
+		wg.Wait()
+		if len(ids) != n {
+			t.Fatalf("%d distinct message ids for %d submits", len(ids), n)
+		}
+		if err := rc.Unbind(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+
 	t.Run("wrong password", func(t *testing.T) {
 		c2, err := smpp.Dial(ctx, "smpp://esme:wrong@"+addr, &smpp.ClientConfig{NoReconnect: true, DialTimeout: nodeWait,
 			ResponseTimeout: nodeWait})
@@ -787,6 +828,33 @@ func TestNodeInteropServer(t *testing.T) {
 		}
 		t.Logf("client.js --mode load --count %d: %d ms from first submit to last response (%.0f msg/s); process %v",
 			n, done.Int("ms"), float64(n)/(float64(max(done.Int("ms"), 1))/1000), time.Since(start))
+	})
+
+	// The same load against a server that recycles requests and responses
+	// (ReusePDUs): every submit is answered, each with an id of its own.
+	t.Run("load with ReusePDUs", func(t *testing.T) {
+		var ids atomic.Uint64
+		srv := &smpp.Server{ReusePDUs: true, Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
+			if _, ok := r.PDU.(*pdu.SubmitSM); !ok {
+				w.RespondStatus(pdu.ESME_ROK)
+				return
+			}
+			resp := r.Response().(*pdu.SubmitSMResp)
+			resp.MessageID = fmt.Sprintf("r%d", ids.Add(1))
+			w.Respond(resp)
+		})}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(l)
+		defer srv.Close()
+		const n = 5000
+		p, done := runNodeClient(t, node, "smpp://node-load:secret@"+l.Addr().String(), "--mode", "load", "--count", fmt.Sprint(n))
+		checkDone(t, p, done)
+		if done.Int("sent") != n || done.Int("ok_count") != n || ids.Load() != n {
+			t.Errorf("load: %s; %d ids handed out", done.Line, ids.Load())
+		}
 	})
 }
 

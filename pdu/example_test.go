@@ -128,3 +128,35 @@ func ExampleRegisterCommand() {
 	fmt.Println(string(js))
 	// Output: {"command":"vendor_ping","command_id":"0x00010200","command_status":0,"command_status_name":"ESME_ROK","sequence_number":1,"note":"hi","tlvs":[]}
 }
+
+// A reader that decodes PDU after PDU into the same struct once it is done
+// with the previous one: no allocation per PDU. The values kept from an
+// earlier PDU (here its source_addr) are not overwritten.
+func ExampleDecoder_DecodeInto() {
+	var dec pdu.Decoder
+	var p pdu.PDU // the struct to reuse, once its owner is done with it
+	var kept []string
+	for i, from := range []string{"Alice", "Bob"} {
+		b, _ := pdu.Marshal(&pdu.SubmitSM{Header: pdu.Header{SequenceNumber: uint32(i + 1)}, SourceAddr: from, DestinationAddr: "1"})
+		q, err := dec.DecodeInto(b, p)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(q.Head().SequenceNumber, q.(*pdu.SubmitSM).SourceAddr, "reused:", q == p)
+		kept = append(kept, q.(*pdu.SubmitSM).SourceAddr)
+		p = q
+	}
+	fmt.Println(kept)
+	// Output:
+	// 1 Alice reused: false
+	// 2 Bob reused: true
+	// [Alice Bob]
+}
+
+// Reset clears a PDU for filling in again.
+func ExampleReset() {
+	resp := &pdu.SubmitSMResp{MessageID: "abc"}
+	resp.SequenceNumber = 9
+	fmt.Println(pdu.Reset(resp), resp.MessageID == "", resp.SequenceNumber)
+	// Output: true true 0
+}
