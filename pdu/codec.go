@@ -2,6 +2,7 @@ package pdu
 
 import (
 	"encoding/binary"
+	"reflect"
 	"sync"
 )
 
@@ -14,6 +15,8 @@ type DecodeOptions struct {
 	// allow, and a request body that stops at a field boundary before its
 	// last fields (the missing fields are taken as NULL).
 	Lenient bool
+
+	noPlan bool // tests: decode with the walker alone, as the reference
 }
 
 var walkers = sync.Pool{New: func() any { return new(Fields) }}
@@ -122,6 +125,11 @@ func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int, reuse
 		// habit for deliver_sm_resp and friends on success.
 		return p, nil
 	}
+	if c.plan != nil && !o.Lenient && !o.noPlan && c.plan.decode(pduBase(p), body, bytesString(body)) {
+		return p, nil
+	}
+	// (Where the plan gave up, the walker writes every field again, or
+	// fails and p is dropped.)
 	f.startDecode(id, body, o.Lenient)
 	p.Fields(f)
 	err := f.err
@@ -152,7 +160,7 @@ func (o DecodeOptions) decodeParts(f *Fields, head, body []byte, size int, reuse
 // would be empty is sent header-only, as the spec asks.
 func Append(dst []byte, p PDU) ([]byte, error) {
 	f := walkers.Get().(*Fields)
-	dst, err := appendWith(f, dst, p)
+	dst, err := appendWith(f, dst, p, true)
 	walkers.Put(f)
 	return dst, err
 }
@@ -163,9 +171,11 @@ func Append(dst []byte, p PDU) ([]byte, error) {
 type Encoder struct{ f Fields }
 
 // Append is the package's Append.
-func (e *Encoder) Append(dst []byte, p PDU) ([]byte, error) { return appendWith(&e.f, dst, p) }
+func (e *Encoder) Append(dst []byte, p PDU) ([]byte, error) { return appendWith(&e.f, dst, p, true) }
 
-func appendWith(f *Fields, dst []byte, p PDU) ([]byte, error) {
+// appendWith encodes p with f, by its plan where it has one and usePlan
+// (tests turn it off to compare with the walker alone).
+func appendWith(f *Fields, dst []byte, p PDU, usePlan bool) ([]byte, error) {
 	start := len(dst)
 	id := p.CommandID()
 	h := p.Head()
@@ -173,6 +183,13 @@ func appendWith(f *Fields, dst []byte, p PDU) ([]byte, error) {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(id))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(h.CommandStatus))
 	dst = binary.BigEndian.AppendUint32(dst, h.SequenceNumber)
+	if c := lookup(id); usePlan && c != nil && c.plan != nil && reflect.TypeOf(p) == c.typ {
+		out, ok := c.plan.encode(dst, pduBase(p))
+		if ok {
+			return finish(out, start, id, h), nil
+		}
+		dst = out[:start+HeaderSize] // the walker does it again, errors and all
+	}
 	f.startEncode(id, dst)
 	p.Fields(f)
 	dst, err := f.out, f.err
@@ -181,11 +198,17 @@ func appendWith(f *Fields, dst []byte, p PDU) ([]byte, error) {
 		err.Header = *h
 		return dst[:start], err
 	}
+	return finish(dst, start, id, h), nil
+}
+
+// finish completes an encoded PDU: an error response with an empty body goes
+// header-only, and command_length is filled in.
+func finish(dst []byte, start int, id CommandID, h *Header) []byte {
 	if id.IsResponse() && h.CommandStatus != ESME_ROK && emptyBody(dst[start+HeaderSize:]) {
 		dst = dst[:start+HeaderSize]
 	}
 	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start))
-	return dst, nil
+	return dst
 }
 
 // emptyBody reports whether an encoded body holds only NULL fields (zero

@@ -2,6 +2,7 @@ package pdu
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 )
 
@@ -74,6 +75,10 @@ type command struct {
 	// reset clears p for decoding into it again, if p is of this command's
 	// type; nil for custom commands, whose PDUs are never reused.
 	reset func(p PDU) bool
+	// plan is the body's plan (plan.go), for standard commands that have
+	// one; typ is the PDU type it was recorded for.
+	plan *plan
+	typ  reflect.Type
 }
 
 // std describes a standard command whose PDU type is T.
@@ -151,6 +156,8 @@ func init() {
 		byID[c.id] = c
 		byName[c.name] = c
 		fast[c.id>>31][c.id&0x7FFFFFFF] = c
+		c.plan = makePlan(c)
+		c.typ = reflect.TypeOf(c.make())
 	}
 }
 

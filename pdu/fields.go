@@ -14,6 +14,7 @@ const (
 	modeDecode
 	modeJSONOut
 	modeJSONIn
+	modePlan // recording a plan (plan.go)
 )
 
 // Fields walks a PDU's body declaration. A PDU's Fields method calls these
@@ -40,6 +41,9 @@ type Fields struct {
 
 	// JSON
 	js *jsonState
+
+	// recording a plan
+	plan *plan
 }
 
 // startDecode and startEncode set a walker up field by field, and done
@@ -61,7 +65,12 @@ func (f *Fields) done() {
 
 // Encoding reports whether the walk is encoding (or converting to JSON):
 // the PDU's fields are being read, not written.
-func (f *Fields) Encoding() bool { return f.mode == modeEncode || f.mode == modeJSONOut }
+func (f *Fields) Encoding() bool {
+	if f.mode == modePlan {
+		f.plan.bad = true // a declaration that depends on the direction
+	}
+	return f.mode == modeEncode || f.mode == modeJSONOut
+}
 
 // Err returns the first error met so far.
 func (f *Fields) Err() error {
@@ -74,6 +83,10 @@ func (f *Fields) Err() error {
 // Fail records an error found by a custom declaration (a value out of range):
 // the walk stops and the peer is answered with status.
 func (f *Fields) Fail(field string, status Status, format string, args ...any) {
+	if f.mode == modePlan {
+		f.plan.bad = true
+		return
+	}
 	if f.err == nil {
 		f.err = &Error{Status: status, CommandID: f.id, Field: field, Offset: HeaderSize + f.off, Msg: fmt.Sprintf(format, args...)}
 		if f.mode != modeDecode {
@@ -102,6 +115,8 @@ func (f *Fields) CString(name string, p *string, max int) {
 		f.out = append(f.out, 0)
 	case modeDecode:
 		*p = f.cstring(name, max)
+	case modePlan:
+		f.plan.add(stepCString, unsafe.Pointer(p), max)
 	case modeJSONOut:
 		f.js.str(name, *p)
 	case modeJSONIn:
@@ -156,6 +171,8 @@ func (f *Fields) Time(name string, p *string) {
 			f.Fail(name, fieldStatus(name), "SMPP time must be empty or 16 characters, not %d", len(s))
 		}
 		*p = s
+	case modePlan:
+		f.plan.add(stepTime, unsafe.Pointer(p), 17)
 	default:
 		f.CString(name, p, 17)
 	}
@@ -176,6 +193,8 @@ func (f *Fields) Uint8(name string, p *uint8) {
 		}
 		*p = f.in[f.off]
 		f.off++
+	case modePlan:
+		f.plan.add(stepUint8, unsafe.Pointer(p), 0)
 	case modeJSONOut:
 		f.js.num(name, uint64(*p))
 	case modeJSONIn:
@@ -201,6 +220,8 @@ func (f *Fields) Uint32(name string, p *uint32) {
 		}
 		*p = binary.BigEndian.Uint32(f.in[f.off:])
 		f.off += 4
+	case modePlan:
+		f.plan.add(stepUint32, unsafe.Pointer(p), 0)
 	case modeJSONOut:
 		f.js.num(name, uint64(*p))
 	case modeJSONIn:
@@ -249,6 +270,8 @@ func (f *Fields) OctetString(lenName, name string, p *[]byte) {
 			*p = f.in[f.off : f.off+n : f.off+n]
 		}
 		f.off += n
+	case modePlan:
+		f.plan.add(stepOctets, unsafe.Pointer(p), 0)
 	case modeJSONOut:
 		f.js.num(lenName, uint64(len(*p)))
 		f.js.hex(name, *p)
@@ -285,6 +308,8 @@ func (f *Fields) List(countName, name string, n int, grow func(k int), entry fun
 		for i := 0; i < int(k) && f.err == nil; i++ {
 			entry(i)
 		}
+	case modePlan:
+		f.plan.bad = true // (the entries depend on the count)
 	case modeJSONOut:
 		f.js.num(countName, uint64(n))
 		f.js.list(name, n, entry)
@@ -312,6 +337,8 @@ func (f *Fields) TLVs(p *TLVs) {
 		}
 	case modeDecode:
 		f.decodeTLVs(p)
+	case modePlan:
+		f.plan.add(stepTLVs, unsafe.Pointer(p), 0)
 	case modeJSONOut:
 		f.js.tlvs(*p)
 	case modeJSONIn:

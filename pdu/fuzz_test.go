@@ -29,6 +29,7 @@ func FuzzDecode(f *testing.F) {
 		used[p.CommandID()] = p
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		checkPlanAgrees(t, b)
 		for _, o := range []DecodeOptions{{}, {Lenient: true}} {
 			p, err := o.Decode(b)
 			d.Options = o
