@@ -105,7 +105,8 @@ func marshalWalker(p PDU) ([]byte, error) {
 func checkPlanAgrees(t *testing.T, b []byte) {
 	t.Helper()
 	p, err := Decode(b)
-	q, werr := DecodeOptions{noPlan: true}.Decode(b)
+	var f Fields
+	q, werr := DecodeOptions{}.decodeWith(&f, b, true, nil, false)
 	if !reflect.DeepEqual(err, werr) {
 		t.Fatalf("plan and walker fail differently on %x:\n%v\n%v", b, err, werr)
 	}
@@ -159,6 +160,42 @@ func TestPlansAgreeWithTheWalker(t *testing.T) {
 		e2, err2 := marshalWalker(p)
 		if !bytes.Equal(e1, e2) || !reflect.DeepEqual(err1, err2) {
 			t.Fatalf("%#v: plan and walker differ: %v / %v\n%x\n%x", p, err1, err2, e1, e2)
+		}
+	}
+}
+
+// Every step of every plan points at a struct field of the kind it codes.
+func TestPlanOffsetsMatchTheStructs(t *testing.T) {
+	want := map[stepKind]reflect.Type{
+		stepUint8: reflect.TypeFor[uint8](), stepUint32: reflect.TypeFor[uint32](),
+		stepCString: reflect.TypeFor[string](), stepTime: reflect.TypeFor[string](),
+		stepOctets: reflect.TypeFor[[]byte](), stepTLVs: reflect.TypeFor[TLVs](),
+	}
+	for _, c := range standard {
+		if c.plan == nil {
+			continue
+		}
+		fields := map[uintptr][]reflect.Type{} // every field, nested ones too, by offset
+		var walk func(t reflect.Type, base uintptr)
+		walk = func(t reflect.Type, base uintptr) {
+			for i := range t.NumField() {
+				sf := t.Field(i)
+				fields[base+sf.Offset] = append(fields[base+sf.Offset], sf.Type)
+				if sf.Type.Kind() == reflect.Struct {
+					walk(sf.Type, base+sf.Offset)
+				}
+			}
+		}
+		walk(c.typ.Elem(), 0)
+		for i, st := range c.plan.steps {
+			ok := false
+			for _, ft := range fields[st.off] {
+				ok = ok || ft.Kind() == want[st.kind].Kind() && ft.Size() == want[st.kind].Size() &&
+					(ft.Kind() != reflect.Slice || ft.Elem() == want[st.kind].Elem())
+			}
+			if !ok {
+				t.Errorf("%s: step %d (kind %d) at offset %d matches no field of that kind (%v)", c.name, i, st.kind, st.off, fields[st.off])
+			}
 		}
 	}
 }
