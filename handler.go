@@ -57,11 +57,11 @@ type ResponseWriter interface {
 // its PDU are then the handler's until ServeSMPP has returned and the
 // response has been sent, whichever comes later; after that the session
 // decodes a later request into them. (Detached requests are never
-// recycled.) The values a PDU holds (strings, byte
-// slices such as ShortMessage, TLVs) are never overwritten and may be kept
-// for as long as needed; to keep the struct itself, copy it (q := *p).
-// Sessions with a Trace hook never recycle, since the hook may keep PDUs.
-// Without ReusePDUs every request is new and may be kept.
+// recycled.) The values a PDU holds (strings, byte slices such as
+// ShortMessage, TLVs) are never overwritten and may be kept for as long as
+// needed; to keep the struct itself, copy it (q := *p). Sessions with a
+// Trace hook never recycle, since the hook may keep PDUs. Without ReusePDUs
+// every request is new and may be kept.
 type Request struct {
 	PDU     pdu.PDU
 	Session *Session
