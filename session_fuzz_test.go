@@ -65,7 +65,8 @@ func FuzzServerSession(f *testing.F) {
 		stream, _ = pdu.Append(stream, &pdu.EnquireLink{Header: hdr(probe)})
 
 		ours, theirs := net.Pipe()
-		srv := &Server{Handler: echoHandler(), ResponseTimeout: time.Second}
+		// Half the inputs run with recycled requests and PDUs.
+		srv := &Server{Handler: echoHandler(), ResponseTimeout: time.Second, ReusePDUs: len(stream)%2 == 0}
 		s := newSession(ours, SMSC, srv.settings())
 		s.start()
 		defer s.Close()
