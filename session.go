@@ -515,11 +515,7 @@ func (s *Session) Send(p pdu.PDU) error {
 			p.Head().SequenceNumber = s.nextSeq()
 		}
 	}
-	if err := s.write(p); err != nil {
-		return err
-	}
-	s.stats.sentStatus(id, p.Head().CommandStatus)
-	return nil
+	return s.write(p)
 }
 
 func (s *Session) checkSend(id pdu.CommandID) error {
@@ -562,7 +558,7 @@ func (s *Session) writeKick(p pdu.PDU, kick bool) error {
 	buf, err := s.enc.Append(s.wbuf, p)
 	s.wbuf = buf
 	if err == nil {
-		s.stats.sentN[commandIndex(p.CommandID())]++
+		s.stats.sent(p.CommandID(), p.Head().CommandStatus)
 	}
 	s.wmu.Unlock()
 	if err != nil {
@@ -777,10 +773,10 @@ func (s *Session) readLoop() {
 // outbind are the session's own.
 func (s *Session) forHandler(id pdu.CommandID) bool {
 	switch id {
-	case pdu.EnquireLinkID, pdu.UnbindID, pdu.BindTransmitterID, pdu.BindReceiverID, pdu.BindTransceiverID, pdu.OutbindID, pdu.GenericNackID:
+	case pdu.EnquireLinkID, pdu.UnbindID, pdu.BindTransmitterID, pdu.BindReceiverID, pdu.BindTransceiverID, pdu.OutbindID:
 		return false
 	}
-	return s.cfg.handler != nil && !id.IsResponse()
+	return s.cfg.handler != nil && !id.IsResponse() // (generic_nack is a response)
 }
 
 // badPDU answers a PDU that was framed but did not decode, as the spec asks,
@@ -962,11 +958,7 @@ type job struct {
 // header).
 func (s *Session) dispatch(b []byte, rs *readerState) bool {
 	id := pdu.CommandID(binary.BigEndian.Uint32(b[4:]))
-	if id.IsResponse() || s.cfg.handler == nil || !s.concurrent.Load() || s.unbinding.Load() {
-		return false
-	}
-	switch id {
-	case pdu.EnquireLinkID, pdu.UnbindID, pdu.BindTransmitterID, pdu.BindReceiverID, pdu.BindTransceiverID, pdu.OutbindID:
+	if !s.forHandler(id) || !s.concurrent.Load() || s.unbinding.Load() {
 		return false
 	}
 	if !id.HasResponse() || !allowed(peerRole(s.role), s.State(), id) || int(s.inflight.Load()) >= s.cfg.inboundWindow {

@@ -80,9 +80,9 @@ func commandIndex(id pdu.CommandID) int {
 	return i
 }
 
-// sentStatus records a PDU sent with an error status (the PDU itself was
-// counted when it was queued).
-func (c *counters) sentStatus(id pdu.CommandID, st pdu.Status) {
+// sent counts a PDU queued for writing; the session's wmu is held.
+func (c *counters) sent(id pdu.CommandID, st pdu.Status) {
+	c.sentN[commandIndex(id)]++
 	if st != pdu.ESME_ROK {
 		c.mu.Lock()
 		if c.sentErr == nil {
