@@ -1,0 +1,147 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/smppkit/smpp/gateway/store"
+)
+
+// committer gathers the changes of every session and component into one
+// batch and commits it with one store.Apply while the next batch fills up:
+// group commit. A change's done is called once the batch that holds it is
+// durable (or has failed), on the committer's goroutine, so it must be
+// quick: answer a PDU, hand a message on.
+type committer struct {
+	st       store.Store
+	log      *slog.Logger
+	maxBatch int
+	onCommit func(n int, took time.Duration) // metrics hook, may be nil
+
+	mu      sync.Mutex
+	cur     *store.Batch
+	done    []func(error)
+	spare   *store.Batch
+	spareCB []func(error)
+	wake    chan struct{}
+	room    *sync.Cond // waits for a batch under maxBatch
+	stopped bool
+	exited  chan struct{}
+}
+
+func newCommitter(st store.Store, log *slog.Logger, maxBatch int) *committer {
+	if maxBatch <= 0 {
+		maxBatch = 4096
+	}
+	c := &committer{st: st, log: log, maxBatch: maxBatch, cur: &store.Batch{}, spare: &store.Batch{},
+		wake: make(chan struct{}, 1), exited: make(chan struct{})}
+	c.room = sync.NewCond(&c.mu)
+	return c
+}
+
+// add records a change: fill appends it to the batch being gathered, and
+// done (may be nil) hears when it is durable. When the batch is full, add
+// waits for the commit under way to finish: the store sets the pace.
+func (c *committer) add(fill func(b *store.Batch), done func(error)) {
+	c.mu.Lock()
+	for c.cur.Len() >= c.maxBatch && !c.stopped {
+		c.room.Wait()
+	}
+	if c.stopped {
+		c.mu.Unlock()
+		if done != nil {
+			done(errStopped)
+		}
+		return
+	}
+	fill(c.cur)
+	if done != nil {
+		c.done = append(c.done, done)
+	}
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// wait adds a change and waits until it is durable.
+func (c *committer) wait(ctx context.Context, fill func(b *store.Batch)) error {
+	ch := make(chan error, 1)
+	c.add(fill, func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *committer) run() {
+	defer close(c.exited)
+	for {
+		<-c.wake
+		for {
+			c.mu.Lock()
+			if c.cur.Len() == 0 {
+				stopped := c.stopped
+				c.mu.Unlock()
+				if stopped {
+					return
+				}
+				break
+			}
+			b, done := c.cur, c.done
+			c.cur, c.done = c.spare, c.spareCB[:0]
+			c.room.Broadcast()
+			c.mu.Unlock()
+
+			start := time.Now()
+			err := c.apply(b)
+			if c.onCommit != nil {
+				c.onCommit(b.Len(), time.Since(start))
+			}
+			for _, f := range done {
+				f(err)
+			}
+			clear(done)
+			b.Reset()
+			c.mu.Lock()
+			c.spare, c.spareCB = b, done
+			c.mu.Unlock()
+		}
+	}
+}
+
+// apply commits b, retrying a failing store for a while: a change that was
+// never committed is reported as failed, so nothing acknowledged is lost,
+// but a store that hiccups (a busy disk) should not fail every session.
+func (c *committer) apply(b *store.Batch) error {
+	var err error
+	for try, wait := 0, 10*time.Millisecond; try < 5; try, wait = try+1, wait*2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = c.st.Apply(ctx, b)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		c.log.Error("store commit failed", "changes", b.Len(), "try", try+1, "err", err)
+		time.Sleep(wait)
+	}
+	return err
+}
+
+// stop commits what is gathered and ends the committer; later adds fail.
+func (c *committer) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	c.room.Broadcast()
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	<-c.exited
+}

@@ -1,0 +1,450 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/smppkit/smpp/gateway/backend"
+	"github.com/smppkit/smpp/gateway/store"
+)
+
+// dispatcher takes stored messages to their backends: it holds scheduled
+// messages until their time, gathers the parts of long messages, keeps a
+// queue and workers per backend, retries temporary failures with back-off,
+// expires messages whose validity has passed, and records every state
+// change (with the receipts it calls for) through the committer.
+type dispatcher struct {
+	g      *Gateway
+	log    *slog.Logger
+	timers *timers
+	queues map[string]*queue
+
+	live liveSet // every unfinished message, by id
+
+	gmu    sync.Mutex
+	groups map[string]*group
+
+	wg   sync.WaitGroup
+	ctx  context.Context
+	quit context.CancelFunc
+}
+
+// group gathers the parts of one long message.
+type group struct {
+	parts []*store.Message
+	since time.Time
+}
+
+// how long the parts of a long message are waited for before the ones that
+// came are sent on their own.
+const groupWait = time.Minute
+
+func newDispatcher(g *Gateway) *dispatcher {
+	d := &dispatcher{g: g, log: g.log, timers: newTimers(), queues: map[string]*queue{}, groups: map[string]*group{}}
+	d.live.init()
+	d.ctx, d.quit = context.WithCancel(context.Background())
+	return d
+}
+
+// start starts each backend's workers.
+func (d *dispatcher) start() {
+	for name, b := range d.g.backends {
+		q := newQueue()
+		d.queues[name] = q
+		n := d.g.opts.Workers[name]
+		if n <= 0 {
+			n = 4
+		}
+		for range n {
+			d.wg.Add(1)
+			go d.work(b, q)
+		}
+	}
+	d.wg.Add(1)
+	go d.sweep()
+}
+
+// stop lets the workers finish the submits under way and stops them.
+func (d *dispatcher) stop() {
+	d.quit()
+	for _, q := range d.queues {
+		q.close()
+	}
+	d.wg.Wait()
+	d.timers.close()
+}
+
+// enqueue takes a message that is durably stored (accepted now, or
+// unfinished at start-up) towards its backend.
+func (d *dispatcher) enqueue(m *store.Message) {
+	d.live.put(m)
+	d.route(m)
+}
+
+// route hands m on: to a timer until its schedule, to its group until the
+// other parts are in, else to its backend's queue.
+func (d *dispatcher) route(m *store.Message) {
+	if !m.ScheduleAt.IsZero() && m.ScheduleAt.After(d.g.now()) {
+		d.timers.at(m.ScheduleAt, func() { d.route(m) })
+		return
+	}
+	if m.Group != "" && m.Parts > 1 {
+		d.gmu.Lock()
+		gr := d.groups[m.Group]
+		if gr == nil {
+			gr = &group{since: d.g.now()}
+			d.groups[m.Group] = gr
+		}
+		for _, p := range gr.parts {
+			if p.Part == m.Part {
+				// The same part again: the reference has been reused
+				// by a newer message. Send what is gathered first.
+				delete(d.groups, m.Group)
+				d.gmu.Unlock()
+				d.push(gr.parts)
+				d.route(m)
+				return
+			}
+		}
+		gr.parts = append(gr.parts, m)
+		if len(gr.parts) < int(m.Parts) {
+			d.gmu.Unlock()
+			return
+		}
+		delete(d.groups, m.Group)
+		d.gmu.Unlock()
+		sortParts(gr.parts)
+		d.push(gr.parts)
+		return
+	}
+	d.push([]*store.Message{m})
+}
+
+func sortParts(ps []*store.Message) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].Part < ps[j-1].Part; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+func (d *dispatcher) push(parts []*store.Message) {
+	q := d.queues[parts[0].Route]
+	if q == nil {
+		for _, m := range parts {
+			d.log.Error("no such backend; message undeliverable", "message_id", m.ID, "route", m.Route)
+			d.g.transition(m, store.Undeliverable, 0, "")
+		}
+		return
+	}
+	q.push(parts)
+}
+
+// work submits messages to one backend.
+func (d *dispatcher) work(b backend.Backend, q *queue) {
+	defer d.wg.Done()
+	for {
+		parts, ok := q.pop()
+		if !ok {
+			return
+		}
+		d.submit(b, parts)
+	}
+}
+
+func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
+	now := d.g.now()
+	// Drop parts that became final meanwhile (cancelled, expired).
+	live := parts[:0]
+	for _, m := range parts {
+		if !d.live.has(m.ID) {
+			continue
+		}
+		if !m.ExpireAt.IsZero() && !now.Before(m.ExpireAt) {
+			d.g.transition(m, store.Expired, 0, "")
+			continue
+		}
+		live = append(live, m)
+	}
+	if len(live) == 0 {
+		return
+	}
+	parts = live
+	ctx, cancel := context.WithTimeout(d.ctx, 2*time.Minute)
+	res, err := b.Submit(ctx, parts)
+	cancel()
+	if err != nil {
+		if pe, ok := backend.Permanent(err); ok {
+			d.log.Info("backend refused a message", "backend", b.Name(), "message_id", parts[0].ID, "err", err)
+			for _, m := range parts {
+				d.g.transition(m, pe.State, pe.ErrorCode, "")
+			}
+			return
+		}
+		d.retry(b, parts, err)
+		return
+	}
+	for i, m := range parts {
+		r := backend.Result{State: store.Enroute}
+		if i < len(res) {
+			r = res[i]
+		}
+		if r.State == store.Accepted {
+			r.State = store.Enroute
+		}
+		d.g.transition(m, r.State, r.ErrorCode, r.BackendID)
+	}
+}
+
+// retry schedules another attempt after a temporary failure, with
+// exponential back-off, unless the attempts are used up.
+func (d *dispatcher) retry(b backend.Backend, parts []*store.Message, err error) {
+	o := &d.g.opts
+	m0 := parts[0]
+	m0.Attempts++
+	attempts := m0.Attempts
+	if o.MaxAttempts > 0 && attempts >= o.MaxAttempts {
+		d.log.Warn("backend failed too often; message undeliverable", "backend", b.Name(), "message_id", m0.ID, "attempts", attempts, "err", err)
+		for _, m := range parts {
+			d.g.transition(m, store.Undeliverable, 0, "")
+		}
+		return
+	}
+	wait := backoff(o.RetryMin, o.RetryMax, attempts)
+	if !errors.Is(err, backend.ErrUnavailable) || attempts == 1 {
+		d.log.Warn("backend failed; will retry", "backend", b.Name(), "message_id", m0.ID, "attempt", attempts, "retry_in", wait, "err", err)
+	}
+	for _, m := range parts[1:] {
+		m.Attempts = attempts
+	}
+	d.timers.at(d.g.now().Add(wait), func() { d.push(parts) })
+}
+
+func backoff(lo, hi time.Duration, attempts int) time.Duration {
+	if lo <= 0 {
+		lo = time.Second
+	}
+	if hi < lo {
+		hi = lo
+	}
+	w := lo
+	for i := 1; i < attempts && w < hi; i++ {
+		w *= 2
+	}
+	return min(w, hi)
+}
+
+// update records a state change a backend reported.
+func (d *dispatcher) update(u backend.Update) {
+	m := d.live.get(u.ID)
+	if m == nil {
+		d.log.Debug("state change for a message not in progress", "message_id", u.ID, "state", u.State.String())
+		return
+	}
+	d.g.transition(m, u.State, u.ErrorCode, u.BackendID)
+}
+
+// cancel deletes a message that is not final: a queued one at once, one
+// its backend holds if the backend can cancel it.
+func (d *dispatcher) cancel(ctx context.Context, m *store.Message) error {
+	lm := d.live.get(m.ID)
+	if lm == nil {
+		return errors.New("message is final")
+	}
+	d.live.mu(m.ID).Lock()
+	st := lm.State
+	d.live.mu(m.ID).Unlock()
+	if st == store.Enroute {
+		c, ok := d.g.backends[lm.Route].(backend.Canceller)
+		if !ok {
+			return errors.New("backend cannot cancel")
+		}
+		if err := c.Cancel(ctx, lm); err != nil {
+			return err
+		}
+	}
+	if !d.g.transition(lm, store.Deleted, 0, "") {
+		return errors.New("message became final meanwhile")
+	}
+	return nil
+}
+
+// sweep expires messages a backend holds past their validity, and sends
+// the parts of long messages whose other parts never came.
+func (d *dispatcher) sweep() {
+	defer d.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := d.g.now()
+		for _, m := range d.live.expired(now) {
+			d.g.transition(m, store.Expired, 0, "")
+		}
+		var late [][]*store.Message
+		d.gmu.Lock()
+		for k, gr := range d.groups {
+			if now.Sub(gr.since) > groupWait {
+				delete(d.groups, k)
+				late = append(late, gr.parts)
+			}
+		}
+		d.gmu.Unlock()
+		for _, ps := range late {
+			sortParts(ps)
+			d.log.Warn("long message incomplete; sending the parts that came", "group", ps[0].Group, "parts", len(ps), "of", ps[0].Parts)
+			d.push(ps)
+		}
+	}
+}
+
+// queue is an unbounded FIFO of submits for one backend's workers: pushing
+// never blocks (the committer's callbacks push), so a slow backend makes
+// messages wait in memory (and in the store), not sessions.
+type queue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	items  [][]*store.Message
+	head   int
+	closed bool
+}
+
+func newQueue() *queue {
+	q := &queue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *queue) push(parts []*store.Message) {
+	q.mu.Lock()
+	q.items = append(q.items, parts)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+func (q *queue) pop() ([]*store.Message, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.head == len(q.items) && !q.closed {
+		q.cond.Wait()
+	}
+	if q.head == len(q.items) {
+		return nil, false
+	}
+	p := q.items[q.head]
+	q.items[q.head] = nil
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > 1024 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	return p, true
+}
+
+func (q *queue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) - q.head
+}
+
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// liveSet holds the unfinished messages by id, in shards so that sessions
+// and workers seldom wait for one another. A shard's mutex also guards the
+// state of the messages in it.
+type liveSet struct {
+	seed   maphash.Seed
+	shards [32]struct {
+		sync.Mutex
+		m map[string]*store.Message
+	}
+}
+
+func (l *liveSet) init() {
+	l.seed = maphash.MakeSeed()
+	for i := range l.shards {
+		l.shards[i].m = map[string]*store.Message{}
+	}
+}
+
+func (l *liveSet) shard(id string) int {
+	return int(maphash.String(l.seed, id) % uint64(len(l.shards)))
+}
+
+func (l *liveSet) mu(id string) *sync.Mutex { return &l.shards[l.shard(id)].Mutex }
+
+func (l *liveSet) put(m *store.Message) {
+	s := &l.shards[l.shard(m.ID)]
+	s.Lock()
+	s.m[m.ID] = m
+	s.Unlock()
+}
+
+func (l *liveSet) get(id string) *store.Message {
+	s := &l.shards[l.shard(id)]
+	s.Lock()
+	defer s.Unlock()
+	return s.m[id]
+}
+
+func (l *liveSet) has(id string) bool { return l.get(id) != nil }
+
+// finish applies a state change to a live message under its shard's lock:
+// it reports false, changing nothing, when the message is no longer live
+// (it became final meanwhile); a final state removes it.
+func (l *liveSet) finish(m *store.Message, fn func()) bool {
+	s := &l.shards[l.shard(m.ID)]
+	s.Lock()
+	defer s.Unlock()
+	if s.m[m.ID] != m {
+		return false
+	}
+	fn()
+	if m.State.Final() {
+		delete(s.m, m.ID)
+	}
+	return true
+}
+
+func (l *liveSet) len() int {
+	n := 0
+	for i := range l.shards {
+		l.shards[i].Lock()
+		n += len(l.shards[i].m)
+		l.shards[i].Unlock()
+	}
+	return n
+}
+
+// expired returns the live messages handed to a backend whose validity
+// has passed (queued ones are expired by the worker that takes them).
+func (l *liveSet) expired(now time.Time) []*store.Message {
+	var out []*store.Message
+	for i := range l.shards {
+		s := &l.shards[i]
+		s.Lock()
+		for _, m := range s.m {
+			if m.State == store.Enroute && !m.ExpireAt.IsZero() && !now.Before(m.ExpireAt) {
+				out = append(out, m)
+			}
+		}
+		s.Unlock()
+	}
+	return out
+}

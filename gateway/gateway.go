@@ -1,0 +1,428 @@
+// Package gateway is the engine smppd runs: accounts and authentication,
+// throttling, the SMPP handler that stores every accepted message before
+// answering, the dispatcher that takes messages to their backends and
+// records what becomes of them, and the deliverer that sends receipts and
+// MO messages to the accounts' sessions until they are acknowledged.
+//
+// The engine works on the contracts in gateway/store and gateway/backend
+// and never imports an implementation of them; cmd/smppd picks those. Only
+// its edge (the SMPP handler and the deliverer) sees PDUs.
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	smpp "github.com/smppkit/smpp"
+	"github.com/smppkit/smpp/gateway/backend"
+	"github.com/smppkit/smpp/gateway/store"
+	"github.com/smppkit/smpp/pdu"
+)
+
+// Options configure a Gateway. Store and at least one backend are required.
+type Options struct {
+	Store store.Store
+	// Backends by name; DefaultRoute names the one for accounts without
+	// a route of their own.
+	Backends     map[string]backend.Backend
+	DefaultRoute string
+	// Workers is how many submits to each backend may run at once
+	// (default 4).
+	Workers map[string]int
+
+	// Accounts may bind. With none, AcceptAny accepts every bind (the
+	// caller allows that on loopback listeners only), and PassThrough, if
+	// set, checks unknown system_ids and passwords elsewhere (a backend's
+	// own credentials, as android-sms-gateway's smpp-server does).
+	Accounts    []Account
+	AcceptAny   bool
+	PassThrough func(ctx context.Context, systemID, password string) error
+
+	// Server settings (see smpp.Server): system_id in bind responses,
+	// windows, timers, limits.
+	SystemID            string
+	InboundWindow       int
+	OutboundWindow      int
+	EnquireLinkInterval time.Duration
+	InactivityTimeout   time.Duration
+	BindTimeout         time.Duration
+	ResponseTimeout     time.Duration
+	MaxPDULength        int
+	Lenient             bool
+	// TLSConfig serves the TLS listeners.
+	TLSConfig *tls.Config
+
+	// MaxPending bounds the unfinished messages: beyond it new submits get
+	// ESME_RTHROTTLED (0: no bound).
+	MaxPending int
+	// CommitMaxBatch bounds the changes one commit holds (default 4096).
+	CommitMaxBatch int
+	// RetryMin and RetryMax bound the back-off between submits to a
+	// failing backend; MaxAttempts, if > 0, makes a message undeliverable
+	// after that many failures.
+	RetryMin, RetryMax time.Duration
+	MaxAttempts        int
+	// DefaultValidity is how long a message without validity_period may
+	// wait to be delivered; MaxValidity caps a requested one (0: none).
+	DefaultValidity, MaxValidity time.Duration
+	// ReceiptMaxAge is how long a receipt or MO message is kept for an
+	// account that does not take it; ReceiptRetryMin/Max bound the
+	// back-off between attempts.
+	ReceiptMaxAge                    time.Duration
+	ReceiptRetryMin, ReceiptRetryMax time.Duration
+
+	Logger *slog.Logger
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+}
+
+// Gateway is the running engine. Create it with New, serve listeners with
+// Serve or ServeTLS, and stop it with Shutdown.
+type Gateway struct {
+	opts     Options
+	log      *slog.Logger
+	backends map[string]backend.Backend
+	accounts atomic.Pointer[accounts]
+	dynMu    sync.Mutex
+	dynamic  map[string]*account
+
+	server   *smpp.Server
+	commit   *committer
+	dispatch *dispatcher
+	deliver  *deliverer
+	ids      *ids
+	metrics  *Metrics
+
+	pending  atomic.Int64 // unfinished messages
+	bound    sync.Map     // *smpp.Session → *account, while bound
+	stopTick chan struct{}
+	tickDone chan struct{}
+	shutOnce sync.Once
+}
+
+// New opens the engine on its store: it resumes the unfinished messages
+// and undelivered receipts the store holds and starts its backends. It
+// does not listen yet (Serve).
+func New(ctx context.Context, o Options) (*Gateway, error) {
+	if o.Store == nil {
+		return nil, errors.New("gateway: no store")
+	}
+	if len(o.Backends) == 0 {
+		return nil, errors.New("gateway: no backend")
+	}
+	if o.DefaultRoute == "" && len(o.Backends) == 1 {
+		for name := range o.Backends {
+			o.DefaultRoute = name
+		}
+	}
+	if _, ok := o.Backends[o.DefaultRoute]; !ok {
+		return nil, fmt.Errorf("gateway: default route %q is not a backend", o.DefaultRoute)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ReceiptRetryMin <= 0 {
+		o.ReceiptRetryMin = time.Second
+	}
+	if o.ReceiptRetryMax <= 0 {
+		o.ReceiptRetryMax = 5 * time.Minute
+	}
+	g := &Gateway{opts: o, log: o.Logger, backends: o.Backends, dynamic: map[string]*account{},
+		metrics: newMetrics(), stopTick: make(chan struct{}), tickDone: make(chan struct{})}
+	for _, a := range o.Accounts {
+		if a.Route != "" {
+			if _, ok := o.Backends[a.Route]; !ok {
+				return nil, fmt.Errorf("gateway: account %q routes to %q, which is not a backend", a.SystemID, a.Route)
+			}
+		}
+	}
+	g.accounts.Store(newAccounts(o.Accounts, o.AcceptAny))
+	epoch, err := o.Store.NextEpoch(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: store: %w", err)
+	}
+	g.ids = newIDs(epoch, func() (uint32, error) { return o.Store.NextEpoch(context.Background()) })
+	g.commit = newCommitter(o.Store, g.log, o.CommitMaxBatch)
+	g.commit.onCommit = g.metrics.committed
+	go g.commit.run()
+	g.dispatch = newDispatcher(g)
+	g.deliver = newDeliverer(g)
+	g.server = g.newServer()
+
+	for name, b := range o.Backends {
+		if err := b.Start(ctx, events{g}); err != nil {
+			g.stopAll(context.Background())
+			return nil, fmt.Errorf("gateway: backend %s: %w", name, err)
+		}
+	}
+	resumed, err := g.resume(ctx)
+	if err != nil {
+		g.stopAll(context.Background())
+		return nil, err
+	}
+	g.dispatch.start()
+	for _, m := range resumed {
+		g.dispatch.route(m)
+	}
+	go g.deliver.run()
+	go g.tick()
+	return g, nil
+}
+
+// resume takes up what the store holds from an earlier run: it returns
+// the unfinished messages, to be routed once the workers run, and queues
+// the deliveries.
+func (g *Gateway) resume(ctx context.Context) ([]*store.Message, error) {
+	var msgs []*store.Message
+	dls := 0
+	err := g.opts.Store.Unfinished(ctx, func(m *store.Message) error {
+		msgs = append(msgs, m)
+		g.pending.Add(1)
+		g.dispatch.live.put(m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: resuming messages: %w", err)
+	}
+	err = g.opts.Store.Deliveries(ctx, func(d *store.Delivery) error {
+		dls++
+		g.deliver.enqueue(d)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: resuming deliveries: %w", err)
+	}
+	if len(msgs) > 0 || dls > 0 {
+		g.log.Info("resumed from the store", "messages", len(msgs), "deliveries", dls)
+	}
+	return msgs, nil
+}
+
+// newServer builds the SMPP server whose handler is the gateway.
+func (g *Gateway) newServer() *smpp.Server {
+	o := &g.opts
+	return &smpp.Server{
+		Handler:             g,
+		Auth:                g.auth,
+		SystemID:            o.SystemID,
+		Window:              o.InboundWindow,
+		OutboundWindow:      o.OutboundWindow,
+		EnquireLinkInterval: o.EnquireLinkInterval,
+		InactivityTimeout:   o.InactivityTimeout,
+		BindTimeout:         o.BindTimeout,
+		ResponseTimeout:     o.ResponseTimeout,
+		MaxPDULength:        o.MaxPDULength,
+		Lenient:             o.Lenient,
+		TLSConfig:           o.TLSConfig,
+		ReusePDUs:           true, // the handler keeps values, never a PDU struct
+		Logger:              g.log,
+		ConnState:           g.connState,
+	}
+}
+
+// Server returns the SMPP server (for its sessions).
+func (g *Gateway) Server() *smpp.Server { return g.server }
+
+// Serve serves SMPP on l until Shutdown.
+func (g *Gateway) Serve(l net.Listener) error { return g.server.Serve(l) }
+
+// ServeTLS serves SMPP over TLS on l (Options.TLSConfig) until Shutdown.
+func (g *Gateway) ServeTLS(l net.Listener) error { return g.server.ServeTLS(l, "", "") }
+
+// connState keeps the bound-session table and the bind counts, and lets
+// waiting deliveries flow the moment a receiver binds.
+func (g *Gateway) connState(s *smpp.Session, st smpp.State) {
+	switch {
+	case st.Bound():
+		a := g.lookupAccount(s.SystemID())
+		if a == nil {
+			return
+		}
+		if _, loaded := g.bound.LoadOrStore(s, a); !loaded {
+			a.binds.Add(1)
+			g.metrics.bind(a.SystemID, st, 1)
+		}
+		if st == smpp.StateBoundRX || st == smpp.StateBoundTRX {
+			g.deliver.unpark(a.SystemID)
+		}
+	case st == smpp.StateClosed || st == smpp.StateUnbound:
+		if v, ok := g.bound.LoadAndDelete(s); ok {
+			a := v.(*account)
+			a.binds.Add(-1)
+			g.metrics.bind(a.SystemID, st, -1)
+		}
+	}
+}
+
+// transition moves m to st and records it, with the receipt st calls for,
+// in one commit; the receipt goes out once that is durable. It reports
+// false when m was final already (a late or duplicate report).
+func (g *Gateway) transition(m *store.Message, st store.State, code uint16, backendID string) bool {
+	now := g.now()
+	var u store.Update
+	changed := false
+	ok := g.dispatch.live.finish(m, func() {
+		if m.State == st && (backendID == "" || backendID == m.BackendID) {
+			return // nothing new (ENROUTE again)
+		}
+		changed = true
+		m.State, m.ErrorCode, m.UpdatedAt = st, code, now
+		if backendID != "" {
+			m.BackendID = backendID
+		}
+		if st.Final() {
+			m.DoneAt = now
+		}
+		u = store.Update{ID: m.ID, State: st, ErrorCode: code, BackendID: backendID, Attempts: m.Attempts, At: now}
+	})
+	if !ok {
+		return false
+	}
+	if !changed {
+		return true
+	}
+	if st.Final() {
+		g.pending.Add(-1)
+	}
+	g.metrics.state(m.Route, st)
+	var rc *store.Delivery
+	if wantsReceipt(m.RegisteredDelivery, st) {
+		rc = g.newReceipt(m, st, code, now)
+	}
+	g.commit.add(func(b *store.Batch) {
+		b.Updates = append(b.Updates, u)
+		if rc != nil {
+			b.Deliveries = append(b.Deliveries, rc)
+		}
+	}, func(err error) {
+		if err != nil {
+			g.log.Error("state change not stored", "message_id", u.ID, "state", st.String(), "err", err)
+			return
+		}
+		if rc != nil {
+			g.deliver.enqueue(rc)
+		}
+	})
+	return true
+}
+
+// events is what backends report to.
+type events struct{ g *Gateway }
+
+func (e events) Update(u backend.Update) { e.g.dispatch.update(u) }
+
+func (e events) Received(ctx context.Context, mo *backend.MO) error { return e.g.receive(ctx, mo) }
+
+// receive stores an MO message for the account that owns its destination
+// and returns once it is durable.
+func (g *Gateway) receive(ctx context.Context, mo *backend.MO) error {
+	a := g.accounts.Load().owner(mo.Dest.Addr)
+	if a == nil {
+		g.metrics.moUnrouted.Add(1)
+		g.log.Warn("MO message for an address no account owns; dropped", "source", mo.Source.Addr, "dest", mo.Dest.Addr)
+		return fmt.Errorf("gateway: no account owns %q", mo.Dest.Addr)
+	}
+	at := mo.At
+	if at.IsZero() {
+		at = g.now()
+	}
+	d := &store.Delivery{ID: g.ids.delivery(), Account: a.SystemID, Kind: store.MO, Source: mo.Source, Dest: mo.Dest,
+		ESMClass: mo.ESMClass, DataCoding: mo.DataCoding, Body: mo.Body, TLVs: mo.TLVs, CreatedAt: at}
+	if err := g.commit.wait(ctx, func(b *store.Batch) { b.Deliveries = append(b.Deliveries, d) }); err != nil {
+		return err
+	}
+	g.deliver.enqueue(d)
+	return nil
+}
+
+// Owns reports whether some account owns addr (for the simulator's
+// loopback).
+func (g *Gateway) Owns(addr string) bool { return g.accounts.Load().owner(addr) != nil }
+
+// tick does the periodic chores: receipts that waited past their age.
+func (g *Gateway) tick() {
+	defer close(g.tickDone)
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stopTick:
+			return
+		case now := <-t.C:
+			g.deliver.expireParked(now)
+		}
+	}
+}
+
+func (g *Gateway) now() time.Time { return g.opts.Now() }
+
+// errStopped is what changes get after Shutdown.
+var errStopped = errors.New("gateway: stopped")
+
+// Shutdown stops accepting binds, unbinds every session (each first
+// finishing the requests it is handling), lets the submits under way to
+// backends finish, stops the backends and commits what is left. It does
+// not close the store.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	var err error
+	g.shutOnce.Do(func() {
+		err = g.server.Shutdown(ctx)
+		g.stopAll(ctx)
+	})
+	return err
+}
+
+func (g *Gateway) stopAll(ctx context.Context) {
+	if g.dispatch != nil {
+		g.dispatch.stop()
+	}
+	for name, b := range g.backends {
+		if err := b.Stop(ctx); err != nil {
+			g.log.Warn("backend stop", "backend", name, "err", err)
+		}
+	}
+	select {
+	case <-g.stopTick:
+	default:
+		close(g.stopTick)
+	}
+	if g.deliver != nil {
+		select {
+		case <-g.deliver.stopped:
+		default:
+			g.deliver.stop()
+		}
+	}
+	g.commit.stop()
+}
+
+// Pending returns the number of unfinished messages.
+func (g *Gateway) Pending() int64 { return g.pending.Load() }
+
+// WaitingDeliveries returns the receipts and MO messages not yet acknowledged.
+func (g *Gateway) WaitingDeliveries() int64 { return g.deliver.waiting.Load() }
+
+// Metrics returns the gateway's counters.
+func (g *Gateway) Metrics() *Metrics { return g.metrics }
+
+// Ready reports whether the store answers.
+func (g *Gateway) Ready(ctx context.Context) error { return g.opts.Store.Ping(ctx) }
+
+// statusOf returns the SMPP status an error carries, or def.
+func statusOf(err error, def pdu.Status) pdu.Status {
+	var st pdu.Status
+	if errors.As(err, &st) {
+		return st
+	}
+	return def
+}

@@ -1,0 +1,295 @@
+package gateway
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	smpp "github.com/smppkit/smpp"
+	"github.com/smppkit/smpp/gateway/backend"
+	"github.com/smppkit/smpp/gateway/store"
+	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/text"
+)
+
+// ServeSMPP is the gateway's SMPP handler: the edge where PDUs become the
+// gateway's messages. A submit is answered only once its message is durably
+// stored: the handler detaches, the committer answers after the commit, so
+// the session's reader goes on reading meanwhile and one commit answers
+// many submits.
+func (g *Gateway) ServeSMPP(w smpp.ResponseWriter, r *smpp.Request) {
+	a := g.accountOf(r.Session)
+	if a == nil { // (bound sessions always have one)
+		w.RespondStatus(pdu.ESME_RSYSERR)
+		return
+	}
+	switch p := r.PDU.(type) {
+	case *pdu.SubmitSM:
+		m, st := g.fromSubmit(a, p)
+		g.accept(w, r, a, m, st)
+	case *pdu.DataSM:
+		m, st := g.fromDataSM(a, p)
+		g.accept(w, r, a, m, st)
+	case *pdu.QuerySM:
+		g.query(w, r, a, p)
+	case *pdu.CancelSM:
+		g.cancel(w, r, a, p)
+	default:
+		// submit_multi, replace_sm, broadcast_sm… are not offered (yet).
+		w.RespondStatus(pdu.ESME_RINVCMDID)
+	}
+}
+
+// fromSubmit makes a message of a submit_sm, or says why it cannot.
+func (g *Gateway) fromSubmit(a *account, p *pdu.SubmitSM) (*store.Message, pdu.Status) {
+	body := p.ShortMessage
+	if payload, ok := p.TLVs.Get(pdu.TagMessagePayload); ok {
+		if len(body) > 0 {
+			return nil, pdu.ESME_RINVPARLEN // never both (v5.0 §4.2.4.1)
+		}
+		body = payload
+	}
+	m := &store.Message{
+		Source:             store.Address{TON: p.SourceAddrTON, NPI: p.SourceAddrNPI, Addr: p.SourceAddr},
+		Dest:               store.Address{TON: p.DestAddrTON, NPI: p.DestAddrNPI, Addr: p.DestinationAddr},
+		ServiceType:        p.ServiceType,
+		ESMClass:           p.ESMClass,
+		ProtocolID:         p.ProtocolID,
+		Priority:           p.PriorityFlag,
+		RegisteredDelivery: p.RegisteredDelivery,
+		DataCoding:         p.DataCoding,
+		Body:               body,
+	}
+	now := g.now()
+	if p.ScheduleDeliveryTime != "" {
+		t, err := pdu.ParseTime(p.ScheduleDeliveryTime)
+		if err != nil {
+			return nil, pdu.ESME_RINVSCHED
+		}
+		if at := t.At(now); at.After(now) {
+			m.ScheduleAt = at
+		}
+	}
+	if p.ValidityPeriod != "" {
+		t, err := pdu.ParseTime(p.ValidityPeriod)
+		if err != nil {
+			return nil, pdu.ESME_RINVEXPIRY
+		}
+		m.ExpireAt = t.At(now)
+	}
+	return m, g.check(a, m, p.TLVs)
+}
+
+func (g *Gateway) fromDataSM(a *account, p *pdu.DataSM) (*store.Message, pdu.Status) {
+	body, _ := p.TLVs.Get(pdu.TagMessagePayload)
+	m := &store.Message{
+		Source:             store.Address{TON: p.SourceAddrTON, NPI: p.SourceAddrNPI, Addr: p.SourceAddr},
+		Dest:               store.Address{TON: p.DestAddrTON, NPI: p.DestAddrNPI, Addr: p.DestinationAddr},
+		ServiceType:        p.ServiceType,
+		ESMClass:           p.ESMClass,
+		RegisteredDelivery: p.RegisteredDelivery,
+		DataCoding:         p.DataCoding,
+		Body:               body,
+	}
+	if v, ok := p.TLVs.Uint32(pdu.TagQosTimeToLive); ok && v > 0 {
+		m.ExpireAt = g.now().Add(time.Duration(v) * time.Second)
+	}
+	return m, g.check(a, m, p.TLVs)
+}
+
+// check validates what every submitted message needs and fills in the
+// gateway's part: route, validity, the long-message group.
+func (g *Gateway) check(a *account, m *store.Message, tlvs pdu.TLVs) pdu.Status {
+	if m.Dest.Addr == "" {
+		return pdu.ESME_RINVDSTADR
+	}
+	if !a.mayUseSource(m.Source.Addr) {
+		return pdu.ESME_RINVSRCADR
+	}
+	if m.RegisteredDelivery&0xE0 != 0 {
+		return pdu.ESME_RINVREGDLVFLG
+	}
+	now := g.now()
+	if m.ExpireAt.IsZero() && g.opts.DefaultValidity > 0 {
+		m.ExpireAt = now.Add(g.opts.DefaultValidity)
+	}
+	if !m.ExpireAt.IsZero() {
+		if !m.ExpireAt.After(now) {
+			return pdu.ESME_RINVEXPIRY
+		}
+		if g.opts.MaxValidity > 0 && m.ExpireAt.Sub(now) > g.opts.MaxValidity {
+			m.ExpireAt = now.Add(g.opts.MaxValidity)
+		}
+		if !m.ScheduleAt.IsZero() && !m.ScheduleAt.Before(m.ExpireAt) {
+			return pdu.ESME_RINVSCHED
+		}
+	}
+	m.Account = a.SystemID
+	m.Route = a.Route
+	if m.Route == "" {
+		m.Route = g.opts.DefaultRoute
+	}
+	if _, ok := g.backends[m.Route]; !ok {
+		g.log.Error("account routed to an unknown backend", "system_id", a.SystemID, "route", m.Route)
+		return pdu.ESME_RSYSERR
+	}
+	if ref, total, seq, ok := concatOf(m, tlvs); ok {
+		m.Group = groupKey(a.SystemID, m, ref, total)
+		m.Part, m.Parts = seq, total
+	}
+	m.SubmittedAt = now
+	m.UpdatedAt = now
+	m.State = store.Accepted
+	if !m.ScheduleAt.IsZero() {
+		m.State = store.Scheduled
+	}
+	return pdu.ESME_ROK
+}
+
+// concatOf finds a long message's reference and part numbers: in the UDH,
+// or in the SAR TLVs.
+func concatOf(m *store.Message, tlvs pdu.TLVs) (ref uint16, total, seq uint8, ok bool) {
+	if m.ESMClass&0x40 != 0 {
+		if u, err := text.ParseUDH(m.Body); err == nil && u.Concat.Total > 1 {
+			return u.Concat.Ref, u.Concat.Total, u.Concat.Seq, true
+		}
+		return 0, 0, 0, false
+	}
+	r, ok1 := tlvs.Uint16(pdu.TagSarMsgRefNum)
+	t, ok2 := tlvs.Uint8(pdu.TagSarTotalSegments)
+	s, ok3 := tlvs.Uint8(pdu.TagSarSegmentSeqnum)
+	if ok1 && ok2 && ok3 && t > 1 && s >= 1 && s <= t {
+		return r, t, s, true
+	}
+	return 0, 0, 0, false
+}
+
+// groupKey names a long message: its parts share account, addresses,
+// reference and part count. A reference is reused after 256 (or 65,536)
+// messages, so the dispatcher also bounds how long it waits for parts.
+func groupKey(account string, m *store.Message, ref uint16, total uint8) string {
+	return account + "/" + m.Source.Addr + "/" + m.Dest.Addr + "/" + strconv.Itoa(int(ref)) + "/" + strconv.Itoa(int(total))
+}
+
+// accept stores a message and answers its submit once it is durable.
+func (g *Gateway) accept(w smpp.ResponseWriter, r *smpp.Request, a *account, m *store.Message, st pdu.Status) {
+	if st != pdu.ESME_ROK {
+		g.reject(w, r, a, st, "invalid message")
+		return
+	}
+	if !a.allow(g.now()) {
+		g.reject(w, r, a, pdu.ESME_RTHROTTLED, "throughput limit")
+		return
+	}
+	if g.opts.MaxPending > 0 && g.pending.Load() >= int64(g.opts.MaxPending) {
+		g.reject(w, r, a, pdu.ESME_RTHROTTLED, "the store holds max_pending unfinished messages")
+		return
+	}
+	if a.MaxInFlight > 0 && int(a.inFlight.Add(1)) > a.MaxInFlight {
+		a.inFlight.Add(-1)
+		g.reject(w, r, a, pdu.ESME_RMSGQFUL, "max_in_flight reached")
+		return
+	}
+	id := r.PDU.CommandID()
+	w.Detach()
+	if ad, ok := g.backends[m.Route].(backend.Admitter); ok {
+		if d := ad.Admit(r.Context(), m); d.Drop || d.Delay > 0 || d.Status != 0 {
+			g.fault(w, id, a, m, d)
+			return
+		}
+	}
+	g.store(w, id, a, m)
+}
+
+// fault answers a submit the way a backend's Admitter decided (the
+// simulator's fault injection: no answer, a late one, an error status).
+func (g *Gateway) fault(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *store.Message, d backend.Admission) {
+	if d.Drop {
+		a.release()
+		g.log.Info("submit left unanswered (simulated fault)", "system_id", a.SystemID)
+		return
+	}
+	answer := func() {
+		if d.Status != 0 {
+			a.release()
+			g.log.Info("submit refused (simulated fault)", "system_id", a.SystemID, "status", pdu.Status(d.Status).String())
+			w.RespondStatus(pdu.Status(d.Status))
+			return
+		}
+		g.store(w, id, a, m)
+	}
+	if d.Delay <= 0 {
+		answer()
+		return
+	}
+	time.AfterFunc(d.Delay, answer)
+}
+
+// store stores m and answers its submit (detached) once m is durable.
+func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *store.Message) {
+	m.ID = g.ids.message()
+	g.pending.Add(1)
+	g.commit.add(func(b *store.Batch) { b.Messages = append(b.Messages, m) }, func(err error) {
+		a.release()
+		if err != nil {
+			g.pending.Add(-1)
+			g.log.Error("message not stored; submit refused", "system_id", a.SystemID, "err", err)
+			w.RespondStatus(pdu.ESME_RSYSERR)
+			return
+		}
+		g.metrics.accepted(a.SystemID)
+		if id == pdu.DataSMID {
+			w.Respond(&pdu.DataSMResp{MessageID: m.ID})
+		} else {
+			w.Respond(&pdu.SubmitSMResp{MessageID: m.ID})
+		}
+		g.dispatch.enqueue(m)
+	})
+}
+
+func (g *Gateway) reject(w smpp.ResponseWriter, r *smpp.Request, a *account, st pdu.Status, reason string) {
+	g.metrics.rejected(a.SystemID, st)
+	if st != pdu.ESME_RTHROTTLED || g.log.Enabled(r.Context(), -4) {
+		g.log.Info("message refused", "system_id", a.SystemID, "command", r.PDU.CommandID().String(), "status", st.String(), "reason", reason)
+	}
+	w.RespondStatus(st)
+}
+
+// query answers query_sm from the store.
+func (g *Gateway) query(w smpp.ResponseWriter, r *smpp.Request, a *account, p *pdu.QuerySM) {
+	m, err := g.opts.Store.Message(r.Context(), p.MessageID)
+	if err != nil || m.Account != a.SystemID {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			g.log.Error("query_sm: store", "err", err)
+		}
+		w.RespondStatus(pdu.ESME_RQUERYFAIL)
+		return
+	}
+	resp := &pdu.QuerySMResp{MessageID: m.ID, MessageState: pdu.MessageState(m.State), ErrorCode: uint8(min(m.ErrorCode, 255))}
+	if m.State.Final() && !m.DoneAt.IsZero() {
+		resp.FinalDate = pdu.FormatAbsolute(m.DoneAt.UTC())
+	}
+	w.Respond(resp)
+}
+
+// cancel answers cancel_sm for one message by id: it is deleted unless it
+// has reached a final state.
+func (g *Gateway) cancel(w smpp.ResponseWriter, r *smpp.Request, a *account, p *pdu.CancelSM) {
+	if p.MessageID == "" {
+		// (by service_type and addresses: not offered yet)
+		w.RespondStatus(pdu.ESME_RCANCELFAIL)
+		return
+	}
+	m, err := g.opts.Store.Message(r.Context(), p.MessageID)
+	if err != nil || m.Account != a.SystemID || (p.SourceAddr != "" && !strings.EqualFold(p.SourceAddr, m.Source.Addr)) {
+		w.RespondStatus(pdu.ESME_RCANCELFAIL)
+		return
+	}
+	if err := g.dispatch.cancel(r.Context(), m); err != nil {
+		g.log.Info("cancel_sm refused", "system_id", a.SystemID, "message_id", m.ID, "reason", err.Error())
+		w.RespondStatus(pdu.ESME_RCANCELFAIL)
+		return
+	}
+	w.RespondStatus(pdu.ESME_ROK)
+}
