@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/smppkit/smpp/dlr"
@@ -28,19 +29,37 @@ func wantsReceipt(rd uint8, st store.State) bool {
 	return false
 }
 
-// receiptText is the start of a message's text for the receipt's text:
-// field: decoded per its data_coding, without its UDH, never raw octets;
-// characters the receipt's GSM alphabet lacks become '?'.
+// receiptText is the start (20 characters) of a message's text for the
+// receipt's text: field: decoded per its data_coding, without its UDH,
+// never raw octets. The receipt goes out as data_coding 0, which ESMEs read
+// as GSM 03.38 or as ASCII depending on their settings, so only characters
+// that are the same octet in both are kept; others become '?'.
 func receiptText(m *store.Message) string {
 	d, err := (*text.Codec)(nil).Decode(m.Body, m.DataCoding, m.ESMClass&0x40 != 0)
 	if err != nil {
 		return "" // binary or unreadable: no text is better than octets
 	}
-	rs := []rune(d.Text)
-	if len(rs) > 20 {
-		rs = rs[:20]
+	out := make([]byte, 0, 20)
+	for _, r := range d.Text {
+		if len(out) == 20 {
+			break
+		}
+		if !sameInGSMAndASCII(r) {
+			r = '?'
+		}
+		out = append(out, byte(r))
 	}
-	return string(rs)
+	return string(out)
+}
+
+// sameInGSMAndASCII: letters, digits, space and the punctuation GSM 03.38
+// keeps at its ASCII position (not $ @ _ [ ] { } \ ^ ~ | or `).
+func sameInGSMAndASCII(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	}
+	return r < 0x80 && strings.ContainsRune(" !\"#%&'()*+,-./:;<=>?", r)
 }
 
 var receiptCodec = &text.Codec{Replacement: '?'}
