@@ -1,0 +1,154 @@
+package sim
+
+import (
+	"math"
+	"time"
+
+	"github.com/smppkit/smpp/gateway/backend"
+	"github.com/smppkit/smpp/gateway/store"
+)
+
+// The scheduler: one goroutine, one timer and a heap of pending reports,
+// whatever the number of messages, so a delayed outcome costs a heap push
+// and a map entry rather than a timer or a goroutine.
+
+// run reports what falls due until Stop.
+func (s *Sim) run() {
+	defer close(s.schedDone)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	var batch []item
+	for {
+		s.mu.Lock()
+		now := s.now()
+		batch = s.takeDue(now, batch[:0])
+		wait := int64(-1)
+		if len(batch) == 0 {
+			s.next = math.MaxInt64
+			if len(s.heap) > 0 {
+				s.next = s.heap[0].due
+				wait = s.next - now
+			}
+		}
+		s.mu.Unlock()
+		if len(batch) > 0 {
+			s.report(batch)
+			clear(batch) // drop the references to messages
+			select {
+			case <-s.quit:
+				return
+			default:
+			}
+			continue
+		}
+		if wait >= 0 {
+			t.Reset(time.Duration(wait))
+		}
+		select {
+		case <-t.C:
+		case <-s.wake:
+			t.Stop()
+		case <-s.quit:
+			t.Stop()
+			return
+		}
+	}
+}
+
+// takeDue moves the reports due at now from the heap to batch, skipping
+// those of cancelled (or since resubmitted) messages and recording the
+// outcomes as reported. Called with mu held.
+func (s *Sim) takeDue(now int64, batch []item) []item {
+	for len(s.heap) > 0 && s.heap[0].due <= now && len(batch) < maxBatch {
+		it := s.pop()
+		e, ok := s.known[it.id]
+		if !ok || e.seq != it.seq || e.state != store.Enroute {
+			continue
+		}
+		if it.state != store.Enroute {
+			s.finish(it.id, entry{seq: it.seq, state: it.state, code: it.code, at: now})
+		}
+		batch = append(batch, it)
+	}
+	return batch
+}
+
+// report hands a batch to the gateway, outside the lock.
+func (s *Sim) report(batch []item) {
+	at := time.Now()
+	for i := range batch {
+		it := &batch[i]
+		s.ev.Update(backend.Update{ID: it.id, State: it.state, ErrorCode: it.code, At: at})
+		if it.m != nil {
+			s.queueMO(s.ctx, it.m, at)
+		}
+	}
+}
+
+// finish records a message's final state, and keeps it for Query among
+// the last keepDone. Called with mu held.
+func (s *Sim) finish(id string, e entry) {
+	s.known[id] = e
+	old := s.done[s.dpos]
+	if old.seq != 0 {
+		if k, ok := s.known[old.id]; ok && k.seq == old.seq {
+			delete(s.known, old.id)
+		}
+	}
+	s.done[s.dpos] = doneRef{id: id, seq: e.seq}
+	s.dpos = (s.dpos + 1) % keepDone
+}
+
+func less(a, b *item) bool {
+	return a.due < b.due || a.due == b.due && a.ord < b.ord
+}
+
+// push adds a report to the heap and wakes the scheduler if it is due
+// before the time the scheduler sleeps until. Called with mu held.
+func (s *Sim) push(it item) {
+	s.ord++
+	it.ord = s.ord
+	h := append(s.heap, it)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !less(&h[i], &h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	s.heap = h
+	if it.due < s.next {
+		s.next = it.due
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// pop removes the earliest report. Called with mu held.
+func (s *Sim) pop() item {
+	h := s.heap
+	n := len(h) - 1
+	it := h[0]
+	h[0] = h[n]
+	h[n] = item{}
+	h = h[:n]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && less(&h[c+1], &h[c]) {
+			c++
+		}
+		if !less(&h[c], &h[i]) {
+			break
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+	s.heap = h
+	return it
+}
