@@ -33,8 +33,10 @@ type Options struct {
 	// other than Delivered (a receipt's err: field).
 	ErrorCode uint16
 	// Seed makes the sequence of drawn outcomes reproducible: the n-th
-	// message Submit takes gets the same outcome in every run with the
-	// same Seed and Outcomes. 0 seeds at random.
+	// outcome drawn is the same in every run with the same Seed and
+	// Outcomes (a message a Rule gives an Outcome draws none; concurrent
+	// submitters share the sequence in the order they reach it). 0 seeds
+	// at random.
 	Seed int64
 	// Loopback also hands a delivered message to an address Owns reports
 	// as owned back to the gateway as a mobile-originated message
