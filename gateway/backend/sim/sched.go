@@ -8,8 +8,8 @@ import (
 	"github.com/smppkit/smpp/gateway/store"
 )
 
-// The scheduler: one goroutine, one timer and a heap of pending reports,
-// whatever the number of messages, so a delayed outcome costs a heap push
+// The scheduler: one goroutine, one timer and a queue of pending reports,
+// whatever the number of messages, so a delayed outcome costs a queue push
 // and a map entry rather than a timer or a goroutine.
 
 // run reports what falls due until Stop.
@@ -25,8 +25,8 @@ func (s *Sim) run() {
 		wait := int64(-1)
 		if len(batch) == 0 {
 			s.next = math.MaxInt64
-			if len(s.heap) > 0 {
-				s.next = s.heap[0].due
+			if e := s.q.peek(); e != nil {
+				s.next = e.due
 				wait = s.next - now
 			}
 		}
@@ -55,12 +55,15 @@ func (s *Sim) run() {
 	}
 }
 
-// takeDue moves the reports due at now from the heap to batch, skipping
+// takeDue moves the reports due at now from the queue to batch, skipping
 // those of cancelled (or since resubmitted) messages and recording the
 // outcomes as reported. Called with mu held.
 func (s *Sim) takeDue(now int64, batch []item) []item {
-	for len(s.heap) > 0 && s.heap[0].due <= now && len(batch) < maxBatch {
-		it := s.pop()
+	for len(batch) < maxBatch {
+		if e := s.q.peek(); e == nil || e.due > now {
+			break
+		}
+		it := s.q.pop()
 		e, ok := s.known[it.id]
 		if !ok || e.seq != it.seq || e.state != store.Enroute {
 			continue
@@ -103,21 +106,12 @@ func less(a, b *item) bool {
 	return a.due < b.due || a.due == b.due && a.ord < b.ord
 }
 
-// push adds a report to the heap and wakes the scheduler if it is due
-// before the time the scheduler sleeps until. Called with mu held.
+// push adds a report and wakes the scheduler if it is due before the time
+// the scheduler sleeps until. Called with mu held.
 func (s *Sim) push(it item) {
 	s.ord++
 	it.ord = s.ord
-	h := append(s.heap, it)
-	for i := len(h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !less(&h[i], &h[p]) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-	s.heap = h
+	s.q.push(it)
 	if it.due < s.next {
 		s.next = it.due
 		select {
@@ -127,9 +121,67 @@ func (s *Sim) push(it item) {
 	}
 }
 
-// pop removes the earliest report. Called with mu held.
-func (s *Sim) pop() item {
-	h := s.heap
+// queue keeps the pending reports in due order. Reports pushed in due
+// order (all of them, with one delay for every message) go to a FIFO, in
+// O(1); the others to a heap. The earliest is at the head of one of them.
+type queue struct {
+	fifo []item
+	head int // fifo[head:] are pending
+	heap []item
+}
+
+func (q *queue) len() int { return len(q.fifo) - q.head + len(q.heap) }
+
+// peek returns the earliest report, or nil.
+func (q *queue) peek() *item {
+	var f, h *item
+	if q.head < len(q.fifo) {
+		f = &q.fifo[q.head]
+	}
+	if len(q.heap) > 0 {
+		h = &q.heap[0]
+	}
+	if f == nil || h != nil && less(h, f) {
+		return h
+	}
+	return f
+}
+
+func (q *queue) push(it item) {
+	if n := len(q.fifo); n == q.head || !less(&it, &q.fifo[n-1]) {
+		if q.head > 1024 && q.head > n/2 {
+			// Reuse the front instead of growing forever behind it.
+			m := copy(q.fifo, q.fifo[q.head:])
+			clear(q.fifo[m:])
+			q.fifo, q.head = q.fifo[:m], 0
+		}
+		q.fifo = append(q.fifo, it)
+		return
+	}
+	h := append(q.heap, it)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !less(&h[i], &h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	q.heap = h
+}
+
+// pop removes the earliest report; the queue must not be empty.
+func (q *queue) pop() item {
+	if len(q.heap) == 0 || q.head < len(q.fifo) && less(&q.fifo[q.head], &q.heap[0]) {
+		it := q.fifo[q.head]
+		q.fifo[q.head] = item{}
+		q.head++
+		if q.head == len(q.fifo) {
+			q.fifo, q.head = q.fifo[:0], 0
+		}
+		return it
+	}
+	h := q.heap
 	n := len(h) - 1
 	it := h[0]
 	h[0] = h[n]
@@ -149,6 +201,13 @@ func (s *Sim) pop() item {
 		h[i], h[c] = h[c], h[i]
 		i = c
 	}
-	s.heap = h
+	q.heap = h
 	return it
+}
+
+// reset drops every report.
+func (q *queue) reset() {
+	clear(q.fifo)
+	clear(q.heap)
+	*q = queue{fifo: q.fifo[:0], heap: q.heap[:0]}
 }

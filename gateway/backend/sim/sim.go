@@ -11,8 +11,9 @@
 // state, Delivered, in its Result and no Update follows. This path starts
 // no goroutine and no timer and takes no lock. With a Delay (or Enroute)
 // Submit returns Enroute and the outcome follows through Events.Update,
-// from one scheduler goroutine that keeps every pending outcome in a heap
-// under a single timer.
+// from one scheduler goroutine that keeps every pending outcome in one queue
+// (a FIFO for a constant delay, a heap for the others) under a single
+// timer.
 //
 // Pending outcomes live in memory only: those not reported when Stop is
 // called are dropped. Nothing is lost by that, because the gateway keeps
@@ -53,7 +54,7 @@ const (
 	// keepDone is how many reported outcomes Query still answers from
 	// memory, for the moment between an Update and the gateway storing it.
 	keepDone = 1 << 12
-	// maxBatch bounds the outcomes taken from the heap under one lock.
+	// maxBatch bounds the reports taken from the queue under one lock.
 	maxBatch = 1024
 )
 
@@ -77,7 +78,7 @@ type Sim struct {
 	base    time.Time // the scheduler's clock counts nanoseconds from it
 
 	mu    sync.Mutex
-	heap  []item           // pending reports, earliest first
+	q     queue            // pending reports
 	ord   uint64           // push counter: equal due times keep their order
 	seq   uint64           // record counter: tells a record from a later one of the same id
 	known map[string]entry // pending messages and recently reported ones
@@ -201,8 +202,7 @@ func (s *Sim) Stop(ctx context.Context) error {
 	}
 	s.cancel()
 	s.mu.Lock()
-	clear(s.heap)
-	s.heap = s.heap[:0]
+	s.q.reset()
 	s.mu.Unlock()
 	return err
 }
