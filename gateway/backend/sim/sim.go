@@ -179,8 +179,9 @@ func (s *Sim) Start(ctx context.Context, ev backend.Events) error {
 
 // Stop ends work: it stops the scheduler, dropping the outcomes not yet
 // reported (the gateway submits those messages again after a restart), and
-// hands the MO messages already queued to the gateway, within ctx. After
-// Stop, Submit fails with backend.ErrUnavailable.
+// hands the MO messages already queued to the gateway, within ctx (it
+// returns ctx's error if some were given up for want of time). After Stop,
+// Submit fails with backend.ErrUnavailable.
 func (s *Sim) Stop(ctx context.Context) error {
 	s.life.Lock()
 	defer s.life.Unlock()
@@ -194,10 +195,11 @@ func (s *Sim) Stop(ctx context.Context) error {
 	<-s.schedDone
 	var err error
 	if s.loopDone != nil {
+		lost := s.lostMO.Load()
 		stop := context.AfterFunc(ctx, s.cancel)
 		<-s.loopDone
-		if !stop() {
-			err = ctx.Err()
+		if !stop() && s.lostMO.Load() != lost {
+			err = ctx.Err() // MOs were given up for want of time
 		}
 	}
 	s.cancel()

@@ -341,6 +341,15 @@ func TestLoopback(t *testing.T) {
 	}
 }
 
+func TestStopLoopbackEmpty(t *testing.T) {
+	s, _ := start(t, Options{Loopback: true, Owns: func(string) bool { return true }})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Stop(ctx); err != nil {
+		t.Fatalf("Stop with nothing queued: %v", err)
+	}
+}
+
 func TestLoopbackNeedsOwns(t *testing.T) {
 	s, ev := start(t, Options{Loopback: true})
 	submit(t, s, msg("a", "4917"))
