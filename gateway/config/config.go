@@ -195,7 +195,7 @@ type Simulator struct {
 	// account as an MO message too.
 	Loopback bool `yaml:"loopback"`
 	// Rules override the above for some destinations; the first rule whose
-	// prefix matches wins. File only.
+	// prefix matches wins.
 	Rules []Rule `yaml:"rules"`
 }
 
