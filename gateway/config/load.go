@@ -87,7 +87,7 @@ func Load(path string, env []string, flags Overrides) (*Config, error) {
 			cfg.Routes.Default = "smsgate"
 		}
 	}
-	if cfg.Store.Path == "" && cfg.Store.Driver == "sqlite" {
+	if cfg.Store.Path == "" && cfg.Store.Driver == "sqlite" && cfg.Store.DataDir != "" {
 		cfg.Store.Path = filepath.Join(cfg.Store.DataDir, "smppd.db")
 	}
 
@@ -200,7 +200,14 @@ func (l *loader) decode(at, n *yaml.Node, v reflect.Value, key string) {
 			l.fail(l.at(n), key, "no value (%s)", describe(v.Type()))
 			return
 		}
-		v.Set(reflect.Zero(v.Type()))
+		switch v.Kind() {
+		case reflect.Struct, reflect.Map:
+			// A section with all its keys commented out: the defaults.
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		default:
+			v.Set(reflect.Zero(v.Type()))
+		}
 		return
 	}
 	t := v.Type()

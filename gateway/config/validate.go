@@ -224,10 +224,13 @@ func (cfg *Config) validate(where func(string) string) ([]error, []string) {
 
 	if len(cfg.Accounts) == 0 && !cfg.passThrough {
 		open := ""
-		for _, l := range []struct{ key, addr string }{
-			{"smpp.bind_address", s.BindAddress}, {"smpp.tls_address", s.TLSAddress}, {"http.address", cfg.HTTP.Address},
+		for _, l := range []struct {
+			key, addr string
+			ok        bool
+		}{
+			{"smpp.bind_address", s.BindAddress, okBind}, {"smpp.tls_address", s.TLSAddress, okTLS}, {"http.address", cfg.HTTP.Address, okHTTP},
 		} {
-			if l.addr != "" && !loopback(l.addr) && open == "" {
+			if l.ok && l.addr != "" && !loopback(l.addr) && open == "" {
 				open = l.key
 				c.fail(l.key, "%q is not a loopback address, and with no accounts configured any system_id and password would be accepted: add accounts, or listen on 127.0.0.1 only, or set gateway.api_base_url to check binds against SMSGate", l.addr)
 			}
