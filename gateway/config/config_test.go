@@ -281,6 +281,9 @@ gateway:
 			`config: smppd.yaml line 9: accounts[4]: needs both smsgate_username and smsgate_password, or neither`,
 			`config: smppd.yaml line 23: accounts[5].bind_types: is empty: the account could never bind (transmitter, receiver, transceiver)`,
 		}},
+		{name: "smsgate route without accounts needs credentials", doc: "routes:\n  default: smsgate\n", want: []string{
+			`config: smppd.yaml line 2: routes.default: smsgate needs gateway.username and gateway.password, or gateway.api_base_url set explicitly (pass-through: binds use their SMSGate credentials)`,
+		}},
 		{name: "smsgate route needs credentials", doc: "routes:\n  default: smsgate\naccounts:\n  - system_id: a\n    password_hash: " + bcryptOfSecret + "\n", want: []string{
 			`config: smppd.yaml line 4: accounts[0].smsgate_username: is required: account "a" routes to smsgate and gateway.username is empty`,
 		}},
@@ -637,6 +640,13 @@ func TestCommandStatus(t *testing.T) {
 	for in, want := range map[CommandStatus]string{0: "0", CommandStatus(pdu.ESME_RTHROTTLED): "ESME_RTHROTTLED", 0x400: "0x00000400"} {
 		if b, _ := in.MarshalText(); string(b) != want {
 			t.Errorf("MarshalText(%d) = %s, want %s", in, b, want)
+		}
+	}
+	sim := Simulator{Rules: []Rule{{Prefix: "+4915"}, {Prefix: "49"}, {Prefix: "4915550"}}}
+	for dest, want := range map[string]int{"491555012": 0, "+4930": 1, "4815": -1} {
+		got := sim.Rule(dest)
+		if (want < 0 && got != nil) || (want >= 0 && got != &sim.Rules[want]) {
+			t.Errorf("Rule(%s) = %+v, want rule %d", dest, got, want)
 		}
 	}
 	r := Rule{Outcome: "undeliverable"}

@@ -84,3 +84,15 @@ func (s *Store) DurabilityLevel() store.Durability {
 	}
 	return store.Crash
 }
+
+// Rule returns the first rule whose prefix dest starts with (a leading + on
+// either is ignored), or nil.
+func (s *Simulator) Rule(dest string) *Rule {
+	dest = strings.TrimPrefix(dest, "+")
+	for i := range s.Rules {
+		if strings.HasPrefix(dest, strings.TrimPrefix(s.Rules[i].Prefix, "+")) {
+			return &s.Rules[i]
+		}
+	}
+	return nil
+}

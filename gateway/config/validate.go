@@ -328,6 +328,9 @@ func (c *checker) accounts(cfg *Config) {
 			c.fail(key+".tls_client_cn", "needs smpp.tls_client_ca (client certificates are not asked for without it)")
 		}
 	}
+	if len(cfg.Accounts) == 0 && cfg.Routes.Default == "smsgate" && !cfg.passThrough && cfg.Gateway.Username == "" {
+		c.fail("routes.default", "smsgate needs gateway.username and gateway.password, or gateway.api_base_url set explicitly (pass-through: binds use their SMSGate credentials)")
+	}
 	if (cfg.Gateway.Username == "") != (cfg.Gateway.Password == "") {
 		c.fail("gateway.password", "gateway.username and gateway.password go together: give both or neither")
 	}
