@@ -710,3 +710,30 @@ func TestExample(t *testing.T) {
 		}
 	}
 }
+
+func TestWarnings(t *testing.T) {
+	doc := `smpp:
+  bind_address: ""
+routes:
+  default: smsgate
+gateway:
+  username: u
+  password: p
+accounts:
+  - system_id: a
+    password: longer-than-8
+`
+	cfg, err := load(t, doc, nil, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"smpp.bind_address and smpp.tls_address are both empty: no SMPP listener",
+		`account "a": its password is in plain text in the configuration; prefer password_hash (a bcrypt hash)`,
+		`account "a": its password is longer than 8 characters, which SMPP v3.4 clients cannot send`,
+		"gateway.webhook_base_url is empty: SMSGate cannot report outcomes or MO messages, so no receipts or MO messages come from it",
+	}
+	if !reflect.DeepEqual(cfg.Warnings, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(cfg.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -18,7 +18,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Overrides are the values of smppd's flags; an empty field was not given.
+// Overrides are the values of smppd's flags; an empty field was not given
+// (so a flag cannot turn a listener off: the file or the environment can).
 type Overrides struct {
 	SMPPAddr  string // --smpp-addr: smpp.bind_address
 	SMPPSAddr string // --smpps-addr: smpp.tls_address
@@ -100,7 +101,9 @@ func Load(path string, env []string, flags Overrides) (*Config, error) {
 	return cfg, nil
 }
 
-// Validate checks a Config built in code as Load checks a loaded one.
+// Validate checks a Config built in code as Load checks a loaded one (its
+// warnings aside). Like Load, it writes the short bind types (tx, rx, trx)
+// long.
 func (c *Config) Validate() error {
 	c.normalize()
 	errs, _ := c.validate(func(string) string { return "" })

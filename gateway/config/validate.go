@@ -137,6 +137,9 @@ func (cfg *Config) validate(where func(string) string) ([]error, []string) {
 	if okBind && okTLS && clash(plain, secure) {
 		c.fail("smpp.tls_address", "%q clashes with smpp.bind_address %q (the same port)", secure, plain)
 	}
+	if plain == "" && secure == "" {
+		c.warn("smpp.bind_address and smpp.tls_address are both empty: no SMPP listener")
+	}
 	if okHTTP && okBind && clash(cfg.HTTP.Address, s.BindAddress) {
 		c.fail("http.address", "%q clashes with smpp.bind_address %q (the same port)", cfg.HTTP.Address, s.BindAddress)
 	}
