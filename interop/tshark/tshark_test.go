@@ -1,4 +1,4 @@
-package smpp_test
+package tshark_test
 
 // Wireshark's SMPP dissector as a third-party reader of smppkit's bytes.
 //
@@ -16,7 +16,7 @@ package smpp_test
 //
 // The tests skip when tshark is not installed, unless SMPPKIT_INTEROP=1, in
 // which case a missing tshark is a failure. Debian: apt-get install tshark.
-// See interop/tshark/README.md.
+// See README.md (in this directory).
 
 import (
 	"bufio"
@@ -42,22 +42,18 @@ import (
 
 	smpp "github.com/smppkit/smpp"
 	"github.com/smppkit/smpp/dlr"
+	"github.com/smppkit/smpp/interop/internal/peer"
 	"github.com/smppkit/smpp/pdu"
 	"github.com/smppkit/smpp/text"
 )
+
+func TestMain(m *testing.M) { peer.Main(m, "interop/tshark") }
 
 // tsharkTool returns the path of tshark, or skips (fails with
 // SMPPKIT_INTEROP=1) when it is not installed.
 func tsharkTool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("SMPPKIT_INTEROP") == "1" {
-			t.Fatalf("SMPPKIT_INTEROP=1 but tshark is not installed (%v); install it: apt-get install tshark", err)
-		}
-		t.Skip("tshark not installed (Debian: apt-get install tshark); skipping the Wireshark SMPP dissector check. Set SMPPKIT_INTEROP=1 to make this a failure.")
-	}
-	return p
+	return peer.Require(t, "tshark", "Debian: apt-get install tshark")
 }
 
 // ---------------------------------------------------------------------------
