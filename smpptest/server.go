@@ -51,8 +51,13 @@ const (
 
 // Server is an smpp.Server listening on a loopback port for a test.
 type Server struct {
-	// Addr is the address the server listens on, host:port, once started.
+	// Addr is the address the server listens on, host:port (known from
+	// NewUnstartedServer on, so that a test can pass it on before Start).
 	Addr string
+	// Listener is what the server serves: a TCP listener on Addr. A test
+	// may wrap it before Start (to record or delay the connections' bytes,
+	// say); Start serves whatever it is then.
+	Listener net.Listener
 	// Server is the server itself. Between NewUnstartedServer and Start
 	// (or StartTLS), set its fields (Auth, ReusePDUs, TLSConfig, Window…);
 	// after that, leave them alone, as smpp.Server asks.
@@ -65,6 +70,7 @@ type Server struct {
 	tls     bool
 	roots   *x509.CertPool
 	started bool
+	closed  bool
 	served  chan error
 	once    sync.Once
 }
@@ -78,14 +84,23 @@ func NewServer(t testing.TB, h smpp.Handler) *Server {
 	return s
 }
 
-// NewUnstartedServer returns a server for h that is not yet listening, so
-// that its Server's fields can be set first; call Start or StartTLS.
+// NewUnstartedServer returns a server for h that listens on 127.0.0.1 (a
+// free port) but does not serve yet, so that its Server's fields (and its
+// Listener) can be set first; call Start or StartTLS. If neither is called,
+// the listener is closed when the test ends.
 func NewUnstartedServer(t testing.TB, h smpp.Handler) *Server {
-	return &Server{Server: &smpp.Server{Handler: h}, t: t}
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("smpptest: listen: %v", err)
+	}
+	s := &Server{Addr: l.Addr().String(), Listener: l, Server: &smpp.Server{Handler: h}, t: t}
+	t.Cleanup(s.Close)
+	return s
 }
 
-// Start starts listening on 127.0.0.1 (a free port) over plain TCP. The
-// server is shut down when the test ends (Shutdown, bounded by
+// Start serves plain TCP on Listener (127.0.0.1, a free port). The server
+// is shut down when the test ends (Shutdown, bounded by
 // ShutdownTimeout, then Close); Serve returning an error other than
 // smpp.ErrServerClosed fails the test.
 func (s *Server) Start() {
@@ -119,16 +134,12 @@ func (s *Server) StartTLS() {
 
 func (s *Server) start(cfg *tls.Config) {
 	s.t.Helper()
-	if s.started {
-		s.t.Fatal("smpptest: server already started")
+	if s.started || s.closed {
+		s.t.Fatal("smpptest: server already started or closed")
 	}
 	s.started = true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		s.t.Fatalf("smpptest: listen: %v", err)
-	}
-	s.Addr = l.Addr().String()
 	s.served = make(chan error, 1)
+	l := s.Listener
 	go func() {
 		if cfg != nil {
 			s.served <- s.Server.ServeTLS(l, "", "")
@@ -136,17 +147,18 @@ func (s *Server) start(cfg *tls.Config) {
 			s.served <- s.Server.Serve(l)
 		}
 	}()
-	s.t.Cleanup(s.Close)
 }
 
 // Close shuts the server down gracefully (bounded by ShutdownTimeout), then
 // closes what is left, and waits for Serve to return. It runs by itself
 // when the test ends; calling it earlier, or again, is fine.
 func (s *Server) Close() {
-	if !s.started {
-		return
-	}
 	s.once.Do(func() {
+		s.closed = true
+		if !s.started {
+			s.Listener.Close()
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 		defer cancel()
 		s.Server.Shutdown(ctx) // a timeout is not the test's failure: Close follows

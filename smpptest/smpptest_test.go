@@ -86,6 +86,45 @@ func TestUnstartedServerFields(t *testing.T) {
 	}
 }
 
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n atomic.Int32
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+func TestUnstartedServerListener(t *testing.T) {
+	var addr string
+	t.Run("never started", func(t *testing.T) {
+		srv := smpptest.NewUnstartedServer(t, submitter())
+		addr = srv.Addr
+		if addr == "" || srv.Listener == nil {
+			t.Fatalf("Addr %q, Listener %v before Start", addr, srv.Listener)
+		}
+	})
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Error("the listener of a server never started is still open after its test")
+	}
+
+	srv := smpptest.NewUnstartedServer(t, submitter())
+	cl := &countingListener{Listener: srv.Listener}
+	srv.Listener = cl
+	srv.Start()
+	srv.Dial(t, &smpp.ClientConfig{NoReconnect: true})
+	smpptest.DialRaw(t, srv.Addr).Bind(smpp.BindTransmitter, "x", "y")
+	if n := cl.n.Load(); n != 2 {
+		t.Errorf("the wrapped listener accepted %d connections, want 2", n)
+	}
+}
+
 func TestStartTLS(t *testing.T) {
 	srv := smpptest.NewUnstartedServer(t, submitter())
 	sawTLS := make(chan bool, 1)

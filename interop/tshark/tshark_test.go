@@ -44,6 +44,7 @@ import (
 	"github.com/smppkit/smpp/dlr"
 	"github.com/smppkit/smpp/interop/internal/peer"
 	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/smpptest"
 	"github.com/smppkit/smpp/text"
 )
 
@@ -294,17 +295,17 @@ func TestTsharkExchange(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
+	// The server listens from here on; it serves from ts.Start below, through
+	// a listener that records what its connections read and write.
+	ts := smpptest.NewUnstartedServer(t, nil)
+	port := ts.Listener.Addr().(*net.TCPAddr).Port
 	live := startTsharkLive(t, port) // nil when capturing is impossible here
 
 	rec := &tsharkRecorder{connClosed: make(chan struct{})}
 	var ids atomic.Uint64
 	closed := make(chan struct{}, 1)
-	srv := &smpp.Server{
+	srv := ts.Server
+	*srv = smpp.Server{
 		SystemID: "tsharksmsc",
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
 			next := func() string { return fmt.Sprintf("%08x", 0x5e1f0000+ids.Add(1)) }
@@ -335,8 +336,8 @@ func TestTsharkExchange(t *testing.T) {
 			}
 		},
 	}
-	go srv.Serve(&tsharkRecListener{Listener: l, rec: rec})
-	t.Cleanup(func() { srv.Close() })
+	ts.Listener = &tsharkRecListener{Listener: ts.Listener, rec: rec}
+	ts.Start()
 
 	receipts := make(chan *smpp.Receipt, 4)
 	mos := make(chan *smpp.InboundMessage, 4)
