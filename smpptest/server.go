@@ -59,7 +59,7 @@ type Server struct {
 	// say); Start serves whatever it is then.
 	Listener net.Listener
 	// Server is the server itself. Between NewUnstartedServer and Start
-	// (or StartTLS), set its fields (Auth, ReusePDUs, TLSConfig, Window…);
+	// (or StartTLS), set its fields (Auth, ReusePDUs, TLSConfig, timeouts…);
 	// after that, leave them alone, as smpp.Server asks.
 	Server *smpp.Server
 	// Certificate is the certificate StartTLS made, nil for plain TCP or
