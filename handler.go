@@ -72,7 +72,26 @@ type Request struct {
 	spare pdu.PDU
 	// resp is the struct Response handed out last.
 	resp pdu.PDU
+	// ctx is the context of a request made by NewRequest (no session).
+	ctx context.Context
 }
+
+// NewRequest returns a request for p that came on no session, for calling
+// a Handler directly: in tests (package smpptest builds on it), or to hand
+// a request to another handler. Its Context is ctx (context.Background if
+// nil). It has no session to answer on, so its own Respond and
+// RespondStatus fail; answer it through the ResponseWriter given with it
+// to ServeSMPP, such as a smpptest.ResponseRecorder.
+func NewRequest(ctx context.Context, p pdu.PDU) *Request {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &Request{PDU: p, ctx: ctx}
+}
+
+// ErrNoSession is returned by Respond and RespondStatus on a request made
+// by NewRequest, which came on no session.
+var ErrNoSession = errors.New("smpp: request has no session to respond on; answer through the ResponseWriter")
 
 // Response returns an empty response to the request (its command's
 // response type, ESME_ROK, the request's sequence number) for the handler to
@@ -87,7 +106,7 @@ func (r *Request) Response() pdu.PDU {
 	if !id.HasResponse() {
 		return nil
 	}
-	if !r.Session.reuse || r.detached.Load() {
+	if r.Session == nil || !r.Session.reuse || r.detached.Load() {
 		return pdu.NewResponse(r.PDU, pdu.ESME_ROK)
 	}
 	if r.resp == nil || r.resp.CommandID() != id.Response() || !pdu.Reset(r.resp) {
@@ -139,8 +158,17 @@ func (r *Request) pool() {
 // Detach implements ResponseWriter.
 func (r *Request) Detach() { r.detached.Store(true) }
 
-// Context is cancelled when the session closes.
-func (r *Request) Context() context.Context { return r.Session.ctx }
+// Context is cancelled when the session closes. A request made by
+// NewRequest has the context given there.
+func (r *Request) Context() context.Context {
+	if r.Session == nil {
+		if r.ctx == nil {
+			return context.Background()
+		}
+		return r.ctx
+	}
+	return r.Session.ctx
+}
 
 // ErrResponded is returned by a second response to one request.
 var ErrResponded = errors.New("smpp: request already answered")
@@ -153,6 +181,9 @@ func (r *Request) Respond(resp pdu.PDU) error {
 	}
 	if !r.PDU.CommandID().HasResponse() {
 		return fmt.Errorf("smpp: %s gets no response", r.PDU.CommandID())
+	}
+	if r.Session == nil {
+		return ErrNoSession
 	}
 	if !r.responded.CompareAndSwap(false, true) {
 		return ErrResponded

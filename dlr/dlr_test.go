@@ -192,17 +192,34 @@ func TestParserLocation(t *testing.T) {
 	}
 }
 
+// FuzzParse parses arbitrary texts with arbitrary receipt TLVs (each of
+// receipted_message_id, message_state and network_error_code present or not,
+// with any value, well-formed or not) and checks what Parse promises: a
+// failure is a *ParseError carrying the text; the TLVs take precedence over
+// the text when they are well-formed and are ignored when not; and a parsed
+// receipt survives a rebuild (Format and TLVs, parsed again) field by field,
+// as far as the text form can carry it (dates to the minute, within
+// 1970–2069; text to 20 characters).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"id:0000012345 sub:001 dlvrd:001 submit date:2403151430 done date:2403151431 stat:DELIVRD err:000 Text:Hello",
 		"ID:1 STAT:5", "stat:EXPIRED id:777 err:027 done date:2403160000 submit date:20240315000000", "", "id:", "text:",
 	} {
-		f.Add([]byte(s), byte(0xFF))
+		f.Add([]byte(s), uint8(0), []byte(nil), []byte(nil), []byte(nil))
 	}
-	f.Fuzz(func(t *testing.T, data []byte, state byte) {
+	f.Add([]byte("id:12345 stat:DELIVRD err:000"), uint8(7), []byte{2}, []byte("3039\x00"), []byte{3, 0, 1})
+	f.Add([]byte("stat:UNDELIV"), uint8(2), []byte{}, []byte("abc\x00"), []byte{3, 0})
+	f.Add([]byte("id:9 sub:1000 dlvrd:000 submit date:21500101000000 stat:x"), uint8(5), []byte{1, 2}, []byte{0}, []byte{8, 1, 2, 3})
+	f.Fuzz(func(t *testing.T, data []byte, have uint8, state, rid, nec []byte) {
 		var ts pdu.TLVs
-		if state != 0xFF {
-			ts.SetUint8(pdu.TagMessageState, state)
+		if have&1 != 0 {
+			ts.Add(pdu.TagMessageState, state)
+		}
+		if have&2 != 0 {
+			ts.Add(pdu.TagReceiptedMessageID, rid)
+		}
+		if have&4 != 0 {
+			ts.Add(pdu.TagNetworkErrorCode, nec)
 		}
 		r, err := Parse(data, ts)
 		if err != nil {
@@ -210,23 +227,83 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &pe) || pe.Raw != string(data) {
 				t.Fatalf("error %v", err)
 			}
+		}
+		// The TLVs, when well-formed, win over the text, even in a partial
+		// receipt returned with an error.
+		wantID := r.TextID
+		if have&2 != 0 {
+			if id := strings.TrimSuffix(string(rid), "\x00"); id != "" {
+				wantID = id
+			}
+		}
+		if r.ID != wantID {
+			t.Fatalf("ID = %q, want %q (text id %q, TLV %q)", r.ID, wantID, r.TextID, rid)
+		}
+		if have&1 != 0 && len(state) == 1 && r.State != pdu.MessageState(state[0]) {
+			t.Fatalf("State = %v, message_state TLV says %d", r.State, state[0])
+		}
+		if have&4 != 0 && len(nec) == 3 {
+			if ne := r.NetworkError; ne == nil || ne.Type != nec[0] || ne.Code != uint16(nec[1])<<8|uint16(nec[2]) {
+				t.Fatalf("NetworkError = %+v, TLV % x", ne, nec)
+			}
+		} else if r.NetworkError != nil {
+			t.Fatalf("NetworkError = %+v without a well-formed TLV (% x)", r.NetworkError, nec)
+		}
+		if err != nil {
 			return
 		}
 		if r.ID == "" {
 			t.Fatal("receipt without id")
 		}
-		// What we parsed must survive a rebuild when the id has no spaces.
-		if strings.ContainsAny(r.ID, " \t\r\n;,") || r.Stat != "" && strings.ContainsAny(r.Stat, ";,") {
-			return
+		// What we parsed must survive a rebuild when its values have no
+		// separators (the text form cannot carry those).
+		for _, v := range []string{r.ID, r.Stat, r.Err} {
+			if strings.ContainsAny(v, " \t\r\n;,") {
+				return
+			}
 		}
-		r2, err := Parse([]byte(r.Format()), r.TLVs())
+		text := r.Format()
+		r2, err := Parse([]byte(text), r.TLVs())
 		if err != nil {
-			t.Fatalf("rebuilt %q: %v", r.Format(), err)
+			t.Fatalf("rebuilt %q: %v", text, err)
 		}
-		if r2.ID != r.ID || r2.State != r.State {
-			t.Fatalf("rebuilt %q: id %q state %v, want %q %v", r.Format(), r2.ID, r2.State, r.ID, r.State)
+		wantStat, wantErr := r.Stat, r.Err
+		if wantStat == "" {
+			wantStat = StatWord(r.State)
+		}
+		if wantErr == "" {
+			wantErr = "000"
+		}
+		if r2.ID != r.ID || r2.TextID != r.ID || r2.State != r.State || r2.Sub != r.Sub || r2.Dlvrd != r.Dlvrd ||
+			r2.Stat != wantStat || r2.Err != wantErr || r2.Text != first20(r.Text) {
+			// plain drops Receipt's String method, to print the fields.
+			type plain Receipt
+			t.Fatalf("rebuilt %q:\n got %+v\nfrom %+v", text, plain(r2), plain(r))
+		}
+		if (r2.NetworkError == nil) != (r.NetworkError == nil) || r.NetworkError != nil && *r2.NetworkError != *r.NetworkError {
+			t.Fatalf("rebuilt %q: NetworkError %+v, want %+v", text, r2.NetworkError, r.NetworkError)
+		}
+		for _, d := range [][2]time.Time{{r.SubmitDate, r2.SubmitDate}, {r.DoneDate, r2.DoneDate}} {
+			if want := d[0].Truncate(time.Minute); d[0].IsZero() || want.Year() >= 1970 && want.Year() < 2070 {
+				if !d[1].Equal(want) {
+					t.Fatalf("rebuilt %q: date %v, want %v", text, d[1], want)
+				}
+			}
 		}
 	})
+}
+
+// first20 is what Format keeps of a receipt's text: its first 20 runes (an
+// invalid byte counting as one).
+func first20(s string) string {
+	n := 0
+	for i := range s {
+		if n == 20 {
+			return s[:i]
+		}
+		n++
+	}
+	return s
 }
 
 var benchReceipt = []byte("id:1A2B3C4D5E6F sub:001 dlvrd:001 submit date:2403151430 done date:2403151431 stat:DELIVRD err:000 text:Hello from the test")

@@ -1,10 +1,10 @@
-package smpp_test
+package node_test
 
 // Interop tests against node-smpp (npm "smpp" 0.5.1), both ways: our Client
-// against interop/node/server.js, and interop/node/client.js against our
-// Server. They skip when node or interop/node/node_modules is missing, unless
-// SMPPKIT_INTEROP=1 (CI), which makes that a failure. See
-// interop/node/README.md for what the node programs do and print.
+// against server.js (in this directory), and client.js against our Server.
+// They skip when node or node_modules is missing (run npm ci here), unless
+// SMPPKIT_INTEROP=1 (CI), which makes that a failure. See README.md for what
+// the node programs do and print.
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -25,12 +25,16 @@ import (
 
 	"github.com/smppkit/smpp"
 	"github.com/smppkit/smpp/dlr"
-	"github.com/smppkit/smpp/internal/nodepeer"
+	"github.com/smppkit/smpp/interop/internal/peer"
 	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/smpptest"
 	"github.com/smppkit/smpp/text"
 )
 
-const nodeDir = "interop/node"
+// nodeDir holds server.js and client.js: the test runs in this directory.
+func TestMain(m *testing.M) { peer.Main(m, "interop/node") }
+
+const nodeDir = "."
 
 // Generous bounds: the machine running the tests may be busy, and node
 // takes a while to start.
@@ -58,10 +62,10 @@ func ucs2Hex(s string) string {
 
 // startNodeServer runs server.js on a free port and returns it with its
 // address.
-func startNodeServer(t *testing.T, node string, args ...string) (*nodepeer.Peer, string) {
+func startNodeServer(t *testing.T, node string, args ...string) (*peer.Peer, string) {
 	t.Helper()
-	p := nodepeer.Start(t, node, nodeDir, "server.js", append([]string{"--port", "0", "--timeout", "300"}, args...)...)
-	ev := p.MustWait(t, nodeWait, "listening", nodepeer.IsEvent("listening"))
+	p := peer.Start(t, node, nodeDir, "server.js", append([]string{"--port", "0", "--timeout", "300"}, args...)...)
+	ev := p.MustWait(t, nodeWait, "listening", peer.IsEvent("listening"))
 	port := ev.Int("port")
 	if port <= 0 {
 		t.Fatalf("server.js: bad listening line %s", ev.Line)
@@ -70,9 +74,9 @@ func startNodeServer(t *testing.T, node string, args ...string) (*nodepeer.Peer,
 }
 
 // waitN waits until n events match and returns them in printing order.
-func waitN(t *testing.T, p *nodepeer.Peer, n int, what string, match func(nodepeer.Event) bool) []nodepeer.Event {
+func waitN(t *testing.T, p *peer.Peer, n int, what string, match func(peer.Event) bool) []peer.Event {
 	t.Helper()
-	var out []nodepeer.Event
+	var out []peer.Event
 	from := 0
 	for len(out) < n {
 		e, i, err := p.Wait(from, nodeWait, match)
@@ -86,15 +90,15 @@ func waitN(t *testing.T, p *nodepeer.Peer, n int, what string, match func(nodepe
 }
 
 // submitTo matches server.js's submit_sm events for one destination.
-func submitTo(dest string) func(nodepeer.Event) bool {
-	return func(e nodepeer.Event) bool {
+func submitTo(dest string) func(peer.Event) bool {
+	return func(e peer.Event) bool {
 		return e.Name() == "pdu" && e.Command() == "submit_sm" && e.FieldStr("destination_addr") == dest
 	}
 }
 
 // TestNodeInteropClient runs our Client against node-smpp's SMSC.
 func TestNodeInteropClient(t *testing.T) {
-	node := nodepeer.Require(t, nodeDir)
+	node := peer.RequireNode(t, nodeDir)
 	srv, addr := startNodeServer(t, node, "--password", "secret", "--enquire", "1")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -142,11 +146,11 @@ func TestNodeInteropClient(t *testing.T) {
 		if got := c.SMSCSystemID(); got != "nodesmsc" {
 			t.Errorf("SMSCSystemID = %q, want nodesmsc", got)
 		}
-		b := srv.MustWait(t, nodeWait, "bind_transceiver", nodepeer.IsPDU("bind_transceiver", session))
+		b := srv.MustWait(t, nodeWait, "bind_transceiver", peer.IsPDU("bind_transceiver", session))
 		if b.FieldStr("system_id") != "esme" || b.FieldStr("password") != "secret" || b.FieldInt("interface_version") != 0x50 {
 			t.Errorf("node decoded our bind as %v", b.Fields())
 		}
-		ev := srv.MustWait(t, nodeWait, "bound", nodepeer.IsEvent("bound"))
+		ev := srv.MustWait(t, nodeWait, "bound", peer.IsEvent("bound"))
 		if ev.Int("session") != session || ev.Str("command") != "bind_transceiver" || ev.Str("system_id") != "esme" {
 			t.Errorf("bound event %s", ev.Line)
 		}
@@ -191,7 +195,7 @@ func TestNodeInteropClient(t *testing.T) {
 			t.Fatalf("no receipt within %v\n%s", nodeWait, srv.Report())
 		}
 		// node logs our deliver_sm_resp.
-		dr := srv.MustWait(t, nodeWait, "deliver_sm_resp", nodepeer.IsPDU("deliver_sm_resp", session))
+		dr := srv.MustWait(t, nodeWait, "deliver_sm_resp", peer.IsPDU("deliver_sm_resp", session))
 		if dr.Status() != 0 {
 			t.Errorf("deliver_sm_resp status %d", dr.Status())
 		}
@@ -316,7 +320,7 @@ func TestNodeInteropClient(t *testing.T) {
 		if !slices.Equal(resp.Unsuccess, want) {
 			t.Errorf("unsuccess_sme = %+v, want %+v", resp.Unsuccess, want)
 		}
-		e := srv.MustWait(t, nodeWait, "submit_multi", nodepeer.IsPDU("submit_multi", session))
+		e := srv.MustWait(t, nodeWait, "submit_multi", peer.IsPDU("submit_multi", session))
 		da, _ := e.Field("dest_address").([]any)
 		got := fmt.Sprint(da)
 		if len(da) != 3 || !strings.Contains(got, "destination_addr:4915100000006") ||
@@ -335,7 +339,7 @@ func TestNodeInteropClient(t *testing.T) {
 		if err != nil || !nodeMsgID.MatchString(resp.MessageID) {
 			t.Fatalf("DataSM = %+v, %v", resp, err)
 		}
-		e := srv.MustWait(t, nodeWait, "data_sm", nodepeer.IsPDU("data_sm", session))
+		e := srv.MustWait(t, nodeWait, "data_sm", peer.IsPDU("data_sm", session))
 		if e.FieldStr("message_payload") != hexOf(payload) || e.FieldStr("destination_addr") != "4915100000007" {
 			t.Errorf("node decoded our data_sm as %v", e.Fields())
 		}
@@ -349,7 +353,7 @@ func TestNodeInteropClient(t *testing.T) {
 		if err != nil || q.MessageID != submitID || q.MessageState != pdu.StateDelivered || q.FinalDate != "" || q.ErrorCode != 0 {
 			t.Errorf("Query = %+v, %v", q, err)
 		}
-		e := srv.MustWait(t, nodeWait, "query_sm", nodepeer.IsPDU("query_sm", session))
+		e := srv.MustWait(t, nodeWait, "query_sm", peer.IsPDU("query_sm", session))
 		if e.FieldStr("message_id") != submitID || e.FieldStr("source_addr") != "smppkit" {
 			t.Errorf("node decoded our query_sm as %v", e.Fields())
 		}
@@ -357,7 +361,7 @@ func TestNodeInteropClient(t *testing.T) {
 			ShortMessage: []byte("Replaced by smppkit")}); err != nil {
 			t.Errorf("Replace: %v", err)
 		}
-		e = srv.MustWait(t, nodeWait, "replace_sm", nodepeer.IsPDU("replace_sm", session))
+		e = srv.MustWait(t, nodeWait, "replace_sm", peer.IsPDU("replace_sm", session))
 		if e.FieldStr("message_id") != submitID || e.FieldStr("short_message") != hexOf("Replaced by smppkit") {
 			t.Errorf("node decoded our replace_sm as %v", e.Fields())
 		}
@@ -365,7 +369,7 @@ func TestNodeInteropClient(t *testing.T) {
 			DestAddrTON: 1, DestAddrNPI: 1, DestinationAddr: "4915100000002"}); err != nil {
 			t.Errorf("Cancel: %v", err)
 		}
-		e = srv.MustWait(t, nodeWait, "cancel_sm", nodepeer.IsPDU("cancel_sm", session))
+		e = srv.MustWait(t, nodeWait, "cancel_sm", peer.IsPDU("cancel_sm", session))
 		if e.FieldStr("message_id") != submitID || e.FieldStr("destination_addr") != "4915100000002" {
 			t.Errorf("node decoded our cancel_sm as %v", e.Fields())
 		}
@@ -383,7 +387,7 @@ func TestNodeInteropClient(t *testing.T) {
 			t.Fatalf("Broadcast = %+v, %v", resp, err)
 		}
 		bid := resp.MessageID
-		e := srv.MustWait(t, nodeWait, "broadcast_sm", nodepeer.IsPDU("broadcast_sm", session))
+		e := srv.MustWait(t, nodeWait, "broadcast_sm", peer.IsPDU("broadcast_sm", session))
 		if fmt.Sprint(e.Field("broadcast_area_identifier")) != "["+"00"+hexOf("smppkitarea")+"]" ||
 			e.FieldStr("broadcast_content_type") != "010033" || e.FieldInt("broadcast_rep_num") != 1 ||
 			e.FieldStr("broadcast_frequency_interval") != "090005" ||
@@ -407,8 +411,8 @@ func TestNodeInteropClient(t *testing.T) {
 		if _, err := c.CancelBroadcast(ctx, &pdu.CancelBroadcastSM{MessageID: bid, SourceAddrTON: 5, SourceAddr: "smppkit"}); err != nil {
 			t.Errorf("CancelBroadcast: %v", err)
 		}
-		srv.MustWait(t, nodeWait, "query_broadcast_sm", nodepeer.IsPDU("query_broadcast_sm", session))
-		e = srv.MustWait(t, nodeWait, "cancel_broadcast_sm", nodepeer.IsPDU("cancel_broadcast_sm", session))
+		srv.MustWait(t, nodeWait, "query_broadcast_sm", peer.IsPDU("query_broadcast_sm", session))
+		e = srv.MustWait(t, nodeWait, "cancel_broadcast_sm", peer.IsPDU("cancel_broadcast_sm", session))
 		if e.FieldStr("message_id") != bid {
 			t.Errorf("node decoded our cancel_broadcast_sm as %v", e.Fields())
 		}
@@ -418,7 +422,7 @@ func TestNodeInteropClient(t *testing.T) {
 		if err := c.EnquireLink(ctx); err != nil {
 			t.Fatalf("EnquireLink: %v", err)
 		}
-		srv.MustWait(t, nodeWait, "enquire_link", nodepeer.IsPDU("enquire_link", session))
+		srv.MustWait(t, nodeWait, "enquire_link", peer.IsPDU("enquire_link", session))
 	})
 
 	t.Run("MO", func(t *testing.T) {
@@ -473,7 +477,7 @@ func TestNodeInteropClient(t *testing.T) {
 
 	t.Run("server enquire_link", func(t *testing.T) {
 		// --enquire 1: node sends enquire_link every second and logs our answers.
-		e := srv.MustWait(t, nodeWait, "enquire_link_resp from us", nodepeer.IsPDU("enquire_link_resp", session))
+		e := srv.MustWait(t, nodeWait, "enquire_link_resp from us", peer.IsPDU("enquire_link_resp", session))
 		if e.Status() != 0 {
 			t.Errorf("enquire_link_resp status %d", e.Status())
 		}
@@ -530,19 +534,19 @@ func TestNodeInteropClient(t *testing.T) {
 		if !errors.Is(err, pdu.ESME_RBINDFAIL) {
 			t.Errorf("bind error %v, want one wrapping ESME_RBINDFAIL", err)
 		}
-		srv.MustWait(t, nodeWait, "bind_rejected", nodepeer.IsEvent("bind_rejected"))
+		srv.MustWait(t, nodeWait, "bind_rejected", peer.IsEvent("bind_rejected"))
 	})
 
 	t.Run("unbind", func(t *testing.T) {
 		if err := c.Unbind(ctx); err != nil {
 			t.Errorf("Unbind: %v", err)
 		}
-		srv.MustWait(t, nodeWait, "unbind", nodepeer.IsPDU("unbind", session))
-		srv.MustWait(t, nodeWait, "session closed", func(e nodepeer.Event) bool {
+		srv.MustWait(t, nodeWait, "unbind", peer.IsPDU("unbind", session))
+		srv.MustWait(t, nodeWait, "session closed", func(e peer.Event) bool {
 			return e.Name() == "closed" && e.Int("session") == session
 		})
 		// Every deliver_sm (the receipt and the MO) was acknowledged with 0.
-		drs := filter(srv.Events(), nodepeer.IsPDU("deliver_sm_resp", session))
+		drs := filter(srv.Events(), peer.IsPDU("deliver_sm_resp", session))
 		if len(drs) < 2 {
 			t.Errorf("%d deliver_sm_resp, want 2", len(drs))
 		}
@@ -562,8 +566,8 @@ func TestNodeInteropClient(t *testing.T) {
 	}
 }
 
-func filter(evs []nodepeer.Event, match func(nodepeer.Event) bool) []nodepeer.Event {
-	var out []nodepeer.Event
+func filter(evs []peer.Event, match func(peer.Event) bool) []peer.Event {
+	var out []peer.Event
 	for _, e := range evs {
 		if match(e) {
 			out = append(out, e)
@@ -593,31 +597,19 @@ type receiptResult struct {
 func newInteropServer(t *testing.T) *interopServer {
 	t.Helper()
 	is := &interopServer{}
-	is.srv = &smpp.Server{
-		SystemID: "smppkit",
-		Handler:  smpp.HandlerFunc(is.serve),
-		Auth: func(_ context.Context, b *smpp.BindRequest) pdu.Status {
-			if b.Password != "secret" {
-				return pdu.ESME_RBINDFAIL
-			}
-			return pdu.ESME_ROK
-		},
-		ResponseTimeout: nodeWait,
-		BindTimeout:     nodeWait,
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- is.srv.Serve(l) }()
-	t.Cleanup(func() {
-		is.srv.Close()
-		if err := <-served; !errors.Is(err, smpp.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
+	ts := smpptest.NewUnstartedServer(t, smpp.HandlerFunc(is.serve))
+	is.srv = ts.Server
+	is.srv.SystemID = "smppkit"
+	is.srv.Auth = func(_ context.Context, b *smpp.BindRequest) pdu.Status {
+		if b.Password != "secret" {
+			return pdu.ESME_RBINDFAIL
 		}
-	})
-	is.addr = l.Addr().String()
+		return pdu.ESME_ROK
+	}
+	is.srv.ResponseTimeout = nodeWait
+	is.srv.BindTimeout = nodeWait
+	ts.Start()
+	is.addr = ts.Addr
 	return is
 }
 
@@ -688,18 +680,18 @@ func (is *interopServer) receiptResults() []receiptResult {
 
 // runNodeClient runs client.js against addr and returns it once it printed
 // its done line and exited.
-func runNodeClient(t *testing.T, node, url string, args ...string) (*nodepeer.Peer, nodepeer.Event) {
+func runNodeClient(t *testing.T, node, url string, args ...string) (*peer.Peer, peer.Event) {
 	t.Helper()
-	p := nodepeer.Start(t, node, nodeDir, "client.js",
+	p := peer.Start(t, node, nodeDir, "client.js",
 		append([]string{"--url", url, "--timeout", "150", "--resp-timeout", "60"}, args...)...)
-	done := p.MustWait(t, nodeRunLimit, "done", nodepeer.IsEvent("done"))
+	done := p.MustWait(t, nodeRunLimit, "done", peer.IsEvent("done"))
 	if code := p.MustExit(t, nodeWait); code != 0 {
 		t.Errorf("client.js exited with %d", code)
 	}
 	return p, done
 }
 
-func checkDone(t *testing.T, p *nodepeer.Peer, done nodepeer.Event) {
+func checkDone(t *testing.T, p *peer.Peer, done peer.Event) {
 	t.Helper()
 	if !done.Bool("ok") {
 		t.Errorf("client.js not ok: %q\n%s", done.Strings("errors"), p.Report())
@@ -708,7 +700,7 @@ func checkDone(t *testing.T, p *nodepeer.Peer, done nodepeer.Event) {
 
 // TestNodeInteropServer runs node-smpp's ESME against our Server.
 func TestNodeInteropServer(t *testing.T) {
-	node := nodepeer.Require(t, nodeDir)
+	node := peer.RequireNode(t, nodeDir)
 	is := newInteropServer(t)
 
 	t.Run("all", func(t *testing.T) {
@@ -722,8 +714,8 @@ func TestNodeInteropServer(t *testing.T) {
 			9: "data_sm_resp", 10: "query_sm_resp", 11: "replace_sm_resp", 12: "cancel_sm_resp",
 			13: "broadcast_sm_resp", 14: "unbind_resp",
 		}
-		resps := map[int64]nodepeer.Event{}
-		for _, e := range filter(p.Events(), nodepeer.IsEvent("resp")) {
+		resps := map[int64]peer.Event{}
+		for _, e := range filter(p.Events(), peer.IsEvent("resp")) {
 			if _, dup := resps[e.Seq()]; dup {
 				t.Errorf("second response for seq %d: %s", e.Seq(), e.Line)
 			}
@@ -760,7 +752,7 @@ func TestNodeInteropServer(t *testing.T) {
 		}
 
 		// The node client got our receipt for seq 3.
-		rcpt := filter(p.Events(), func(e nodepeer.Event) bool {
+		rcpt := filter(p.Events(), func(e peer.Event) bool {
 			return e.Name() == "pdu" && e.Command() == "deliver_sm" && e.FieldInt("esm_class")&4 != 0
 		})
 		if len(rcpt) != 1 {
@@ -788,7 +780,7 @@ func TestNodeInteropServer(t *testing.T) {
 	t.Run("bind-fail", func(t *testing.T) {
 		p, done := runNodeClient(t, node, "smpp://node-bad:wrong@"+is.addr, "--mode", "bind-fail")
 		checkDone(t, p, done)
-		b := p.MustWait(t, nodeWait, "bind", nodepeer.IsEvent("bind"))
+		b := p.MustWait(t, nodeWait, "bind", peer.IsEvent("bind"))
 		if b.Int("command_status") != int64(pdu.ESME_RBINDFAIL) {
 			t.Errorf("bind status %s, want 13 (ESME_RBINDFAIL)", b.Line)
 		}
@@ -834,7 +826,7 @@ func TestNodeInteropServer(t *testing.T) {
 	// (ReusePDUs): every submit is answered, each with an id of its own.
 	t.Run("load with ReusePDUs", func(t *testing.T) {
 		var ids atomic.Uint64
-		srv := &smpp.Server{ReusePDUs: true, Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
+		srv := smpptest.NewUnstartedServer(t, smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
 			if _, ok := r.PDU.(*pdu.SubmitSM); !ok {
 				w.RespondStatus(pdu.ESME_ROK)
 				return
@@ -842,15 +834,11 @@ func TestNodeInteropServer(t *testing.T) {
 			resp := r.Response().(*pdu.SubmitSMResp)
 			resp.MessageID = fmt.Sprintf("r%d", ids.Add(1))
 			w.Respond(resp)
-		})}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(l)
-		defer srv.Close()
+		}))
+		srv.Server.ReusePDUs = true
+		srv.Start()
 		const n = 5000
-		p, done := runNodeClient(t, node, "smpp://node-load:secret@"+l.Addr().String(), "--mode", "load", "--count", fmt.Sprint(n))
+		p, done := runNodeClient(t, node, srv.URL("node-load", "secret"), "--mode", "load", "--count", fmt.Sprint(n))
 		checkDone(t, p, done)
 		if done.Int("sent") != n || done.Int("ok_count") != n || ids.Load() != n {
 			t.Errorf("load: %s; %d ids handed out", done.Line, ids.Load())
@@ -859,19 +847,19 @@ func TestNodeInteropServer(t *testing.T) {
 }
 
 // checkGarbage checks client.js --mode garbage's responses.
-func checkGarbage(t *testing.T, p *nodepeer.Peer) {
+func checkGarbage(t *testing.T, p *peer.Peer) {
 	t.Helper()
-	r100 := p.MustWait(t, nodeWait, "seq 100", nodepeer.IsResp(100))
+	r100 := p.MustWait(t, nodeWait, "seq 100", peer.IsResp(100))
 	if r100.Command() != "generic_nack" || r100.Status() != int64(pdu.ESME_RINVCMDID) {
 		t.Errorf("seq 100: %s, want generic_nack ESME_RINVCMDID", r100.Line)
 	}
-	r101 := p.MustWait(t, nodeWait, "seq 101", nodepeer.IsResp(101))
+	r101 := p.MustWait(t, nodeWait, "seq 101", peer.IsResp(101))
 	if r101.Command() != "submit_sm_resp" || r101.Status() == 0 {
 		t.Errorf("seq 101: %s, want submit_sm_resp with an error status", r101.Line)
 	} else {
 		t.Logf("seq 101 (sm_length past the end): submit_sm_resp %s", pdu.Status(r101.Status()))
 	}
-	r102 := p.MustWait(t, nodeWait, "seq 102", nodepeer.IsResp(102))
+	r102 := p.MustWait(t, nodeWait, "seq 102", peer.IsResp(102))
 	if r102.Command() != "enquire_link_resp" || r102.Status() != 0 {
 		t.Errorf("seq 102: %s, want enquire_link_resp", r102.Line)
 	}
@@ -968,7 +956,7 @@ func checkNodeRequests(t *testing.T, reqs []pdu.PDU, firstID string) {
 // unframeable PDUs and node's client runs a load, a Go client keeps submitting
 // on the same session without a single failure.
 func TestNodeInteropServerIsolation(t *testing.T) {
-	node := nodepeer.Require(t, nodeDir)
+	node := peer.RequireNode(t, nodeDir)
 	is := newInteropServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -985,16 +973,18 @@ func TestNodeInteropServerIsolation(t *testing.T) {
 	}
 
 	const loadN = 2000
-	load := nodepeer.Start(t, node, nodeDir, "client.js", "--url", "smpp://iso-load:secret@"+is.addr,
+	load := peer.Start(t, node, nodeDir, "client.js", "--url", "smpp://iso-load:secret@"+is.addr,
 		"--mode", "load", "--count", fmt.Sprint(loadN), "--timeout", "150", "--resp-timeout", "60")
-	garbage := nodepeer.Start(t, node, nodeDir, "client.js", "--url", "smpp://iso-garbage:secret@"+is.addr,
+	garbage := peer.Start(t, node, nodeDir, "client.js", "--url", "smpp://iso-garbage:secret@"+is.addr,
 		"--mode", "garbage", "--timeout", "150", "--resp-timeout", "60")
 
 	// Raw connections with PDUs that cannot be framed: each gets a
 	// generic_nack ESME_RINVCMDLEN and is closed.
 	raw := make(chan error, 2)
 	for _, length := range []uint32{8, 1 << 24} {
-		go func() { raw <- rawUnframeable(is.addr, length) }()
+		p := smpptest.DialRaw(t, is.addr)
+		p.Timeout = nodeWait
+		go func() { raw <- rawUnframeable(p, length) }()
 	}
 
 	var sent int
@@ -1026,12 +1016,12 @@ func TestNodeInteropServerIsolation(t *testing.T) {
 	if s, err := c.Session(ctx); err != nil || s != s0 || s0.Err() != nil {
 		t.Errorf("steady client's session changed or closed: %v, %v", err, s0.Err())
 	}
-	ld := load.MustWait(t, nodeWait, "done", nodepeer.IsEvent("done"))
+	ld := load.MustWait(t, nodeWait, "done", peer.IsEvent("done"))
 	checkDone(t, load, ld)
 	if ld.Int("ok_count") != loadN {
 		t.Errorf("load: %s", ld.Line)
 	}
-	gd := garbage.MustWait(t, nodeWait, "done", nodepeer.IsEvent("done"))
+	gd := garbage.MustWait(t, nodeWait, "done", peer.IsEvent("done"))
 	checkDone(t, garbage, gd)
 	checkGarbage(t, garbage)
 	if err := c.Unbind(ctx); err != nil {
@@ -1039,147 +1029,30 @@ func TestNodeInteropServerIsolation(t *testing.T) {
 	}
 }
 
-// rawUnframeable connects, sends a header with an impossible
-// command_length and expects generic_nack ESME_RINVCMDLEN, then the close.
-func rawUnframeable(addr string, length uint32) error {
-	conn, err := net.DialTimeout("tcp", addr, nodeWait)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(nodeWait))
+// rawUnframeable sends a header with an impossible command_length on p and
+// expects generic_nack ESME_RINVCMDLEN, then the close. It runs on a
+// goroutine of its own, so it returns an error rather than failing the test.
+func rawUnframeable(p *smpptest.RawPeer, length uint32) error {
 	h := make([]byte, 16)
 	binary.BigEndian.PutUint32(h[0:], length)
 	binary.BigEndian.PutUint32(h[4:], uint32(pdu.SubmitSMID))
 	binary.BigEndian.PutUint32(h[12:], 7)
-	if _, err := conn.Write(h); err != nil {
+	if err := p.Write(h); err != nil {
 		return err
 	}
-	r := pdu.NewReader(conn, 0)
-	p, err := r.Read()
+	r, err := p.ReadPDU()
 	if err != nil {
 		return fmt.Errorf("command_length %d: no answer: %v", length, err)
 	}
-	if p.CommandID() != pdu.GenericNackID || p.Head().CommandStatus != pdu.ESME_RINVCMDLEN {
+	if r.CommandID() != pdu.GenericNackID || r.Head().CommandStatus != pdu.ESME_RINVCMDLEN {
 		return fmt.Errorf("command_length %d: answered %s %s, want generic_nack ESME_RINVCMDLEN",
-			length, p.CommandID(), p.Head().CommandStatus)
+			length, r.CommandID(), r.Head().CommandStatus)
 	}
-	if p, err := r.Read(); err == nil {
-		return fmt.Errorf("command_length %d: connection still open, got %s", length, p.CommandID())
+	switch r, err := p.ReadPDU(); {
+	case err == nil:
+		return fmt.Errorf("command_length %d: connection still open, got %s", length, r.CommandID())
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("command_length %d: connection still open after %v", length, nodeWait)
 	}
 	return nil
-}
-
-// TestSendReceiptForEarlyPart guards a bug found while writing the node
-// interop tests (it needs no node, so it runs everywhere): Send used to
-// remember a message's ids for receipt matching only after every part had
-// been answered (send.go at 23567aa), so a receipt that arrived before that
-// — for an early part of a long message, or for a one-part message when the
-// SMSC sends the receipt right behind submit_sm_resp, as node-smpp's does,
-// and the Inbound worker wins the race against Send's goroutine — reached
-// OnReceipt with Receipt.Sent == nil. The SMSC of earlyPartReceipt made the
-// old code fail every time.
-func TestSendReceiptForEarlyPart(t *testing.T) {
-	_, seen := earlyPartReceipt(t)
-	if !seen.matched {
-		t.Errorf("receipt for part1, which Send sent, has Receipt.Sent == nil: the ids must be remembered " +
-			"as each submit_sm_resp arrives, not once all parts are answered")
-	}
-}
-
-// TestSendReceiptSentIDsForEarlyPart shows a remaining flaw of the same
-// path (failing at 25dfb51): a receipt matched while Send is still waiting
-// for later parts gets a Receipt.Sent whose IDs are still empty — Send fills
-// them in (Inbound.setIDs) only when it returns, after OnReceipt has run,
-// and then writes them while the application may be reading the same
-// SentMessage from OnReceipt without any lock it can take.
-func TestSendReceiptSentIDsForEarlyPart(t *testing.T) {
-	_, seen := earlyPartReceipt(t)
-	if !seen.matched {
-		t.Skip("receipt not matched at all; see TestSendReceiptForEarlyPart")
-	}
-	if !slices.Contains(seen.sentIDs, seen.id) {
-		t.Errorf("in OnReceipt, Receipt.Sent.IDs = %q does not hold the receipt's own id %q", seen.sentIDs, seen.id)
-	}
-}
-
-// receiptView is what OnReceipt saw of a receipt.
-type receiptView struct {
-	id      string
-	state   pdu.MessageState
-	matched bool     // Receipt.Sent != nil
-	sentIDs []string // a copy of Receipt.Sent.IDs, taken in OnReceipt
-}
-
-// earlyPartReceipt sends a 3-part message with Receipt set to an SMSC that
-// answers part 1, delivers its receipt, and answers parts 2 and 3 only once
-// that receipt has been acknowledged (as a busy SMSC may). It returns Send's
-// ids and what OnReceipt saw.
-func earlyPartReceipt(t *testing.T) ([]string, receiptView) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	partOneAcked := make(chan struct{})
-	srv := &smpp.Server{}
-	srv.Handler = smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
-		p, ok := r.PDU.(*pdu.SubmitSM)
-		if !ok || len(p.ShortMessage) < 6 || p.ESMClass&0x40 == 0 {
-			w.RespondStatus(pdu.ESME_RSYSERR)
-			return
-		}
-		part := p.ShortMessage[5] // UDH 05 00 03 ref total seq
-		id := fmt.Sprintf("part%d", part)
-		if part != 1 {
-			select {
-			case <-partOneAcked:
-			case <-r.Context().Done():
-			}
-			w.Respond(&pdu.SubmitSMResp{MessageID: id})
-			return
-		}
-		w.Respond(&pdu.SubmitSMResp{MessageID: id})
-		now := time.Now().UTC()
-		rc := dlr.New(id, now, now, pdu.StateDelivered, "")
-		_, err := srv.Deliver(ctx, r.Session.SystemID(), &pdu.DeliverSM{SourceAddr: p.DestinationAddr,
-			DestinationAddr: p.SourceAddr, ESMClass: 0x04, ShortMessage: []byte(rc.String()), TLVs: rc.TLVs()})
-		if err != nil {
-			t.Errorf("Deliver: %v", err)
-		}
-		close(partOneAcked)
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	defer srv.Close()
-
-	receipts := make(chan receiptView, 3)
-	c, err := smpp.Dial(ctx, "smpp://esme:pw@"+l.Addr().String(), &smpp.ClientConfig{NoReconnect: true,
-		Inbound: &smpp.Inbound{OnReceipt: func(_ context.Context, r *smpp.Receipt) pdu.Status {
-			v := receiptView{id: r.ID, state: r.State, matched: r.Sent != nil}
-			if r.Sent != nil {
-				v.sentIDs = slices.Clone(r.Sent.IDs)
-			}
-			receipts <- v
-			return pdu.ESME_ROK
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ids, err := c.Send(ctx, smpp.Message{From: "Sender", To: "491761234567", Text: strings.Repeat("a", 400), Receipt: true})
-	if err != nil || !slices.Equal(ids, []string{"part1", "part2", "part3"}) {
-		t.Fatalf("Send = %q, %v", ids, err)
-	}
-	select {
-	case v := <-receipts:
-		if v.id != "part1" || v.state != pdu.StateDelivered {
-			t.Fatalf("receipt %+v", v)
-		}
-		return ids, v
-	case <-ctx.Done():
-		t.Fatal("no receipt")
-	}
-	return nil, receiptView{}
 }

@@ -1,9 +1,10 @@
-// Package nodepeer runs the node-smpp interop programs of interop/node
-// (server.js, client.js) as subprocesses for tests: it starts one, reads the
-// JSON lines it prints on stdout in a goroutine (always draining the pipe, so
-// node never blocks on a full pipe), lets a test wait for an event with a
-// timeout, and kills the process when the test ends.
-package nodepeer
+package peer
+
+// The node-smpp programs of interop/node (server.js, client.js) as
+// subprocesses: Start runs one, reads the JSON lines it prints on stdout in
+// a goroutine (always draining the pipe, so node never blocks on a full
+// pipe), lets a test wait for an event with a timeout, and kills the
+// process when the test ends.
 
 import (
 	"bufio"
@@ -21,27 +22,21 @@ import (
 	"time"
 )
 
-// EnvRequire is the environment variable that turns a missing node or
-// missing node_modules from a skip into a test failure (CI sets it to 1).
-const EnvRequire = "SMPPKIT_INTEROP"
-
-// Require returns the path of the node binary, or ends the test: with
-// t.Skip when node or dir/node_modules is missing, or with t.Fatal when
-// SMPPKIT_INTEROP=1 says the peer must be there.
-func Require(t testing.TB, dir string) string {
+// RequireNode returns the path of the node binary, or ends the test (see
+// Missing) when node or dir/node_modules (npm ci) is missing.
+func RequireNode(t testing.TB, dir string) string {
 	t.Helper()
-	stop := t.Skipf
-	if os.Getenv(EnvRequire) == "1" {
-		stop = t.Fatalf
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // for the messages
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		stop("node-smpp interop: node is not on PATH (%v); install Node.js 20 and run `cd %s && npm ci` (%s=1 makes this a failure)", err, dir, EnvRequire)
+		Missing(t, "node-smpp", fmt.Sprintf("node is not on PATH (install Node.js 20, then `cd %s && npm ci`)", dir))
 		return ""
 	}
 	mod := filepath.Join(dir, "node_modules", "smpp", "package.json")
 	if _, err := os.Stat(mod); err != nil {
-		stop("node-smpp interop: %s is missing; run `cd %s && npm ci` (%s=1 makes this a failure)", mod, dir, EnvRequire)
+		Missing(t, "node-smpp", fmt.Sprintf("%s is missing (run `cd %s && npm ci`)", mod, dir))
 		return ""
 	}
 	return node

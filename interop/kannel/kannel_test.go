@@ -1,11 +1,11 @@
 //go:build linux
 
-package smpp_test
+package kannel_test
 
 // Kannel (bearerbox + smsbox, Debian package kannel) as a third-party ESME
 // against smppkit's smpp.Server.
 //
-// The test fills in interop/kannel/kannel.conf.tmpl (free ports, a
+// The test fills in kannel.conf.tmpl (free ports, a
 // temporary directory), starts our server, bearerbox and smsbox, and then:
 //
 //   - waits for Kannel's bind_transceiver and checks its fields;
@@ -28,7 +28,7 @@ package smpp_test
 //
 // It skips when bearerbox or smsbox is not installed, unless SMPPKIT_INTEROP=1,
 // in which case that is a failure. Debian: apt-get install kannel.
-// See interop/kannel/README.md.
+// See README.md (in this directory).
 
 import (
 	"context"
@@ -49,28 +49,19 @@ import (
 
 	smpp "github.com/smppkit/smpp"
 	"github.com/smppkit/smpp/dlr"
+	"github.com/smppkit/smpp/interop/internal/peer"
 	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/smpptest"
 	"github.com/smppkit/smpp/text"
 )
 
-// kannelTool finds a Kannel program: in PATH or in the sbin directories
-// Debian installs it to (not in an ordinary user's PATH).
+func TestMain(m *testing.M) { peer.Main(m, "interop/kannel") }
+
+// kannelTool finds a Kannel program (Debian puts them in /usr/sbin), or
+// skips the test (fails it with SMPPKIT_INTEROP=1).
 func kannelTool(t *testing.T, name string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin", "/sbin"} {
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	if os.Getenv("SMPPKIT_INTEROP") == "1" {
-		t.Fatalf("SMPPKIT_INTEROP=1 but Kannel's %s is not installed; install it: apt-get install kannel", name)
-	}
-	t.Skipf("Kannel's %s not installed (Debian: apt-get install kannel); skipping the Kannel interop test. Set SMPPKIT_INTEROP=1 to make this a failure.", name)
-	return ""
+	return peer.Require(t, name, "Debian: apt-get install kannel")
 }
 
 // kannelFreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -185,12 +176,10 @@ func TestKannel(t *testing.T) {
 	t.Cleanup(hs.Close)
 
 	// Our SMSC.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const msgID = "5e1f00a7" // hexadecimal-looking, as many SMSCs give
-	srv := &smpp.Server{
+	ts := smpptest.NewUnstartedServer(t, nil)
+	srv := ts.Server
+	*srv = smpp.Server{
 		SystemID: "smppkit",
 		Auth: func(_ context.Context, b *smpp.BindRequest) pdu.Status {
 			log.add(func() { log.binds = append(log.binds, *b) })
@@ -222,18 +211,23 @@ func TestKannel(t *testing.T) {
 			}
 		},
 	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() }) // runs after Kannel is stopped (cleanups run last-in first-out)
+	// Shut down when the test ends, after Kannel is stopped (cleanups run
+	// last-in first-out).
+	ts.Start()
+	_, smppPort, err := net.SplitHostPort(ts.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// The configuration.
-	tmpl, err := os.ReadFile(filepath.Join("interop", "kannel", "kannel.conf.tmpl"))
+	tmpl, err := os.ReadFile("kannel.conf.tmpl")
 	if err != nil {
 		t.Fatal(err)
 	}
 	adminPort, smsboxPort, sendsmsPort := kannelFreePort(t), kannelFreePort(t), kannelFreePort(t)
 	vars := map[string]string{
 		"ADMIN_PORT": fmt.Sprint(adminPort), "ADMIN_PASSWORD": "adminpw", "SMSBOX_PORT": fmt.Sprint(smsboxPort),
-		"SENDSMS_PORT": fmt.Sprint(sendsmsPort), "SMPP_PORT": fmt.Sprint(l.Addr().(*net.TCPAddr).Port),
+		"SENDSMS_PORT": fmt.Sprint(sendsmsPort), "SMPP_PORT": smppPort,
 		"SYSTEM_ID": systemID, "PASSWORD": password, "SYSTEM_TYPE": systemType,
 		"SENDSMS_USER": "tester", "SENDSMS_PASSWORD": "sendpw", "MO_URL": hs.URL + "/mo", "DIR": dir,
 	}

@@ -1,4 +1,4 @@
-package smpp_test
+package tshark_test
 
 // Wireshark's SMPP dissector as a third-party reader of smppkit's bytes.
 //
@@ -16,7 +16,7 @@ package smpp_test
 //
 // The tests skip when tshark is not installed, unless SMPPKIT_INTEROP=1, in
 // which case a missing tshark is a failure. Debian: apt-get install tshark.
-// See interop/tshark/README.md.
+// See README.md (in this directory).
 
 import (
 	"bufio"
@@ -42,22 +42,19 @@ import (
 
 	smpp "github.com/smppkit/smpp"
 	"github.com/smppkit/smpp/dlr"
+	"github.com/smppkit/smpp/interop/internal/peer"
 	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/smpptest"
 	"github.com/smppkit/smpp/text"
 )
+
+func TestMain(m *testing.M) { peer.Main(m, "interop/tshark") }
 
 // tsharkTool returns the path of tshark, or skips (fails with
 // SMPPKIT_INTEROP=1) when it is not installed.
 func tsharkTool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("SMPPKIT_INTEROP") == "1" {
-			t.Fatalf("SMPPKIT_INTEROP=1 but tshark is not installed (%v); install it: apt-get install tshark", err)
-		}
-		t.Skip("tshark not installed (Debian: apt-get install tshark); skipping the Wireshark SMPP dissector check. Set SMPPKIT_INTEROP=1 to make this a failure.")
-	}
-	return p
+	return peer.Require(t, "tshark", "Debian: apt-get install tshark")
 }
 
 // ---------------------------------------------------------------------------
@@ -298,17 +295,17 @@ func TestTsharkExchange(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
+	// The server listens from here on; it serves from ts.Start below, through
+	// a listener that records what its connections read and write.
+	ts := smpptest.NewUnstartedServer(t, nil)
+	port := ts.Listener.Addr().(*net.TCPAddr).Port
 	live := startTsharkLive(t, port) // nil when capturing is impossible here
 
 	rec := &tsharkRecorder{connClosed: make(chan struct{})}
 	var ids atomic.Uint64
 	closed := make(chan struct{}, 1)
-	srv := &smpp.Server{
+	srv := ts.Server
+	*srv = smpp.Server{
 		SystemID: "tsharksmsc",
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
 			next := func() string { return fmt.Sprintf("%08x", 0x5e1f0000+ids.Add(1)) }
@@ -339,8 +336,8 @@ func TestTsharkExchange(t *testing.T) {
 			}
 		},
 	}
-	go srv.Serve(&tsharkRecListener{Listener: l, rec: rec})
-	t.Cleanup(func() { srv.Close() })
+	ts.Listener = &tsharkRecListener{Listener: ts.Listener, rec: rec}
+	ts.Start()
 
 	receipts := make(chan *smpp.Receipt, 4)
 	mos := make(chan *smpp.InboundMessage, 4)
