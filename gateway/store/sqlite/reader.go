@@ -127,6 +127,17 @@ func (r *reader) messages(q string, a []driver.NamedValue, limit int) ([]*store.
 // Find returns the messages that match f, newest first. A Before naming a
 // message the store does not have matches nothing.
 func (s *Store) Find(ctx context.Context, f store.Filter) ([]*store.Message, error) {
+	q, a, limit := findQuery(f)
+	r, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(r)
+	return r.messages(q, args(a...), limit)
+}
+
+// findQuery returns Find's query for f, its arguments, and its limit.
+func findQuery(f store.Filter) (string, []driver.Value, int) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
@@ -167,13 +178,7 @@ func (s *Store) Find(ctx context.Context, f store.Filter) ([]*store.Message, err
 	}
 	q.WriteString(" ORDER BY submitted_at DESC, id DESC LIMIT ?")
 	a = append(a, int64(limit))
-
-	r, err := s.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer s.release(r)
-	return r.messages(q.String(), args(a...), limit)
+	return q.String(), a, limit
 }
 
 // Unfinished calls fn for every message not in a final state, oldest

@@ -22,3 +22,17 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	for _, d := range []store.Durability{store.Crash, store.PowerLoss} {
+		b.Run(map[store.Durability]string{store.Crash: "Crash", store.PowerLoss: "PowerLoss"}[d], func(b *testing.B) {
+			storetest.Bench(b, func(b *testing.B) store.Store {
+				s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{Durability: d})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+}
