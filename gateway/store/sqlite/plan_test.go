@@ -44,7 +44,7 @@ func TestPlans(t *testing.T) {
 	defer s.Close()
 	// Each query and the index its plan must use, with no sort of its own.
 	for _, c := range []struct{ q, index string }{
-		{qMessage, "USING PRIMARY KEY (id=?)"},
+		{qMessage, "USING INDEX messages_id (id=?)"},
 		{qUnfinishedFirst, "USING INDEX messages_unfinished"},
 		{qUnfinishedNext, "USING INDEX messages_unfinished ((submitted_at,id)>(?,?))"},
 		{qDeliveriesFirst, "USING INDEX deliveries_created"},
@@ -57,7 +57,7 @@ func TestPlans(t *testing.T) {
 		{findSQL(store.Filter{States: []store.State{store.Delivered}}), "USING INDEX messages_state (state=?)"},
 		{findSQL(store.Filter{ServiceType: "x", Before: "x"}), "USING INDEX messages_submitted (submitted_at<?)"},
 		{findSQL(store.Filter{Account: "a", Before: "x"}), "USING INDEX messages_account (account=? AND submitted_at<?)"},
-		{"UPDATE messages SET state = ? WHERE id = ?", "USING PRIMARY KEY (id=?)"},
+		{"UPDATE messages SET state = ? WHERE id = ?", "USING INDEX messages_id (id=?)"},
 		{"UPDATE deliveries SET attempts = ? WHERE id = ?", "USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"DELETE FROM deliveries WHERE id IN (?,?)", "USING INTEGER PRIMARY KEY (rowid=?)"},
 	} {
@@ -71,4 +71,13 @@ func TestPlans(t *testing.T) {
 func findSQL(f store.Filter) string {
 	q, _, _ := findQuery(f)
 	return q
+}
+
+func TestFinalStates(t *testing.T) {
+	for st := range 256 {
+		final := strings.Contains(finalStates, fmt.Sprint(st)) && st < 10
+		if final != store.State(st).Final() {
+			t.Errorf("finalStates says %d is final: %v; State.Final: %v", st, final, !final)
+		}
+	}
 }

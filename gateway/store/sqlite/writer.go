@@ -17,6 +17,7 @@ import (
 const (
 	insertRows = 32
 	deleteRows = 128
+	updateRows = 64
 )
 
 // writer is the one connection that writes, with its statements prepared
@@ -26,7 +27,8 @@ type writer struct {
 	c driver.Conn
 
 	begin, commit, rollback driver.Stmt
-	update, retry           driver.Stmt
+	retry                   driver.Stmt
+	update                  [updateRows + 1]driver.Stmt
 	insertMsg               [insertRows + 1]driver.Stmt // by number of rows
 	insertDel               [insertRows + 1]driver.Stmt
 	deleteDel               [deleteRows + 1]driver.Stmt
@@ -36,7 +38,7 @@ type writer struct {
 
 func newWriter(c driver.Conn) *writer {
 	w := &writer{c: c}
-	n := max(insertRows*nMessageCols, insertRows*nDeliveryCols, deleteRows, 16)
+	n := max(insertRows*nMessageCols, insertRows*nDeliveryCols, updateRows*updateCols+1, deleteRows)
 	w.args = make([]driver.NamedValue, n)
 	for i := range w.args {
 		w.args[i].Ordinal = i + 1
@@ -56,7 +58,8 @@ func (w *writer) close() error {
 }
 
 func (w *writer) stmts() []driver.Stmt {
-	all := []driver.Stmt{w.begin, w.commit, w.rollback, w.update, w.retry}
+	all := []driver.Stmt{w.begin, w.commit, w.rollback, w.retry}
+	all = append(all, w.update[:]...)
 	all = append(all, w.insertMsg[:]...)
 	all = append(all, w.insertDel[:]...)
 	return append(all, w.deleteDel[:]...)
@@ -117,37 +120,8 @@ func (w *writer) applyTx(b *store.Batch) error {
 			return err
 		}
 	}
-	if len(b.Updates) > 0 {
-		st, err := w.prepare(&w.update, func() string {
-			return `UPDATE messages SET state = ?, error_code = ?,
-	backend_id = CASE WHEN ? = '' THEN backend_id ELSE ? END,
-	attempts = ?, updated_at = ?,
-	done_at = CASE WHEN ? AND done_at = ? THEN ? ELSE done_at END
-WHERE id = ?`
-		})
-		if err != nil {
-			return fmt.Errorf("sqlite: prepare update: %w", err)
-		}
-		for _, u := range b.Updates {
-			at, err := encTime(u.At)
-			if err != nil {
-				return err
-			}
-			a := w.args
-			a[0].Value = int64(u.State)
-			a[1].Value = int64(u.ErrorCode)
-			a[2].Value = u.BackendID
-			a[3].Value = u.BackendID
-			a[4].Value = int64(u.Attempts)
-			a[5].Value = at
-			a[6].Value = u.State.Final()
-			a[7].Value = int64(zeroTime)
-			a[8].Value = at
-			a[9].Value = u.ID
-			if err := w.exec(st, 10); err != nil {
-				return fmt.Errorf("sqlite: update %s: %w", u.ID, err)
-			}
-		}
+	if err := w.updateMessages(b.Updates); err != nil {
+		return err
 	}
 	for i := 0; i < len(b.Deliveries); i += insertRows {
 		if err := w.insertDeliveries(b.Deliveries[i:min(i+insertRows, len(b.Deliveries))]); err != nil {
@@ -302,4 +276,67 @@ func placeholders(cols, rows int) string {
 		group = "?"
 	}
 	return strings.TrimSuffix(strings.Repeat(group+",", rows), ",")
+}
+
+// updateMessages applies us in order. Updates of different messages
+// commute, so a run of updates with no id twice goes into one statement
+// that joins the messages with a list of VALUES; a repeated id starts a
+// new run, so that the later update wins.
+func (w *writer) updateMessages(us []store.Update) error {
+	seen := make(map[string]struct{}, min(len(us), updateRows))
+	for len(us) > 0 {
+		n := 0
+		clear(seen)
+		for n < len(us) && n < updateRows {
+			if _, dup := seen[us[n].ID]; dup {
+				break
+			}
+			seen[us[n].ID] = struct{}{}
+			n++
+		}
+		if err := w.updateRun(us[:n]); err != nil {
+			return err
+		}
+		us = us[n:]
+	}
+	return nil
+}
+
+const updateCols = 6
+
+func (w *writer) updateRun(us []store.Update) error {
+	st, err := w.prepare(&w.update[len(us)], func() string { return updateQuery(len(us)) })
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare update: %w", err)
+	}
+	a := w.args
+	for _, u := range us {
+		at, err := encTime(u.At)
+		if err != nil {
+			return err
+		}
+		a[0].Value = u.ID
+		a[1].Value = int64(u.State)
+		a[2].Value = int64(u.ErrorCode)
+		a[3].Value = u.BackendID
+		a[4].Value = int64(u.Attempts)
+		a[5].Value = at
+		a = a[updateCols:]
+	}
+	a[0].Value = int64(zeroTime)
+	if err := w.exec(st, len(us)*updateCols+1); err != nil {
+		return fmt.Errorf("sqlite: update: %w", err)
+	}
+	return nil
+}
+
+// updateQuery is the statement for n updates: its arguments are n groups of
+// (id, state, error_code, backend_id, attempts, at), then zeroTime.
+func updateQuery(n int) string {
+	return `WITH u (id, state, error_code, backend_id, attempts, at) AS (VALUES ` + placeholders(updateCols, n) + `)
+UPDATE messages SET state = u.state, error_code = u.error_code,
+	backend_id = CASE WHEN u.backend_id = '' THEN messages.backend_id ELSE u.backend_id END,
+	attempts = u.attempts, updated_at = u.at,
+	done_at = CASE WHEN u.state IN ` + finalStates + ` AND messages.done_at = ? THEN u.at ELSE messages.done_at END
+FROM u WHERE messages.id = u.id`
 }
