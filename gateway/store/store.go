@@ -168,7 +168,10 @@ type Delivery struct {
 	NextAttempt time.Time
 }
 
-// Update is a change of a stored message's state.
+// Update is a change of a stored message's state. A store sets the
+// message's State, ErrorCode and Attempts from it, BackendID when it is not
+// empty, UpdatedAt to At, and DoneAt to At when State is final and DoneAt
+// was still zero. Several updates of one message in a batch apply in order.
 type Update struct {
 	ID        string
 	State     State
@@ -187,7 +190,11 @@ type DeliveryRetry struct {
 	NextAttempt time.Time
 }
 
-// Batch is a set of changes applied atomically: all or none.
+// Batch is a set of changes applied atomically: all or none. Its parts
+// apply in field order (Messages, Updates, Deliveries, Retries, Done), so a
+// batch may insert a message and update it, or insert a delivery and mark
+// it done. A message or delivery id that is already stored, or repeated
+// within Messages or Deliveries, fails the whole batch.
 type Batch struct {
 	Messages   []*Message      // new messages
 	Updates    []Update        // state changes of stored messages
