@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,22 +21,27 @@ type committer struct {
 	maxBatch int
 	onCommit func(n int, took time.Duration) // metrics hook, may be nil
 
-	mu      sync.Mutex
-	cur     *store.Batch
-	done    []func(error)
-	spare   *store.Batch
-	spareCB []func(error)
-	wake    chan struct{}
-	room    *sync.Cond // waits for a batch under maxBatch
-	stopped bool
-	exited  chan struct{}
+	mu  sync.Mutex
+	cur *store.Batch
+	// unsent maps the deliveries in cur to their index, so that one
+	// acknowledged before its commit cancels out: neither the insert nor
+	// the removal is written (see ack).
+	unsent    map[uint64]int
+	cancelled int
+	done      []func(error)
+	spare     *store.Batch
+	spareCB   []func(error)
+	wake      chan struct{}
+	room      *sync.Cond // waits for a batch under maxBatch
+	stopped   bool
+	exited    chan struct{}
 }
 
 func newCommitter(st store.Store, log *slog.Logger, maxBatch int) *committer {
 	if maxBatch <= 0 {
 		maxBatch = 4096
 	}
-	c := &committer{st: st, log: log, maxBatch: maxBatch, cur: &store.Batch{}, spare: &store.Batch{},
+	c := &committer{st: st, log: log, maxBatch: maxBatch, cur: &store.Batch{}, spare: &store.Batch{}, unsent: map[uint64]int{},
 		wake: make(chan struct{}, 1), exited: make(chan struct{})}
 	c.room = sync.NewCond(&c.mu)
 	return c
@@ -67,6 +73,34 @@ func (c *committer) add(fill func(b *store.Batch), done func(error)) {
 	}
 }
 
+// addDelivery records a new delivery like add, remembering where it is so
+// that an acknowledgement before the commit can cancel it.
+func (c *committer) addDelivery(fill func(b *store.Batch), d *store.Delivery, done func(error)) {
+	c.add(func(b *store.Batch) {
+		fill(b)
+		c.unsent[d.ID] = len(b.Deliveries)
+		b.Deliveries = append(b.Deliveries, d)
+	}, done)
+}
+
+// ack removes an acknowledged delivery. When its insert has not been
+// committed yet, the two cancel out and nothing is written: a receipt
+// sent and acknowledged within one commit costs the store nothing. (Were
+// the process to die before the state change that made the receipt is
+// committed, the message is resumed and its receipt made again: a receipt
+// may come twice after a crash, never not at all.)
+func (c *committer) ack(id uint64) {
+	c.add(func(b *store.Batch) {
+		if i, ok := c.unsent[id]; ok {
+			b.Deliveries[i] = nil
+			delete(c.unsent, id)
+			c.cancelled++
+			return
+		}
+		b.Done = append(b.Done, id)
+	}, nil)
+}
+
 // wait adds a change and waits until it is durable.
 func (c *committer) wait(ctx context.Context, fill func(b *store.Batch)) error {
 	ch := make(chan error, 1)
@@ -95,8 +129,19 @@ func (c *committer) run() {
 			}
 			b, done := c.cur, c.done
 			c.cur, c.done = c.spare, c.spareCB[:0]
+			if c.cancelled > 0 {
+				b.Deliveries = slices.DeleteFunc(b.Deliveries, func(d *store.Delivery) bool { return d == nil })
+				c.cancelled = 0
+			}
+			clear(c.unsent)
 			c.room.Broadcast()
 			c.mu.Unlock()
+			if b.Len() == 0 {
+				for _, f := range done {
+					f(nil)
+				}
+				continue
+			}
 
 			start := time.Now()
 			err := c.apply(b)

@@ -209,11 +209,14 @@ func (d *deliverer) answered(dl *store.Delivery, err error) {
 	if err == nil {
 		d.waiting.Add(-1)
 		d.g.metrics.delivered(dl)
-		d.g.commit.add(func(b *store.Batch) { b.Done = append(b.Done, dl.ID) }, nil)
+		d.g.commit.ack(dl.ID)
 		d.unpark(dl.Account)
 		return
 	}
 	d.unpark(dl.Account)
+	// A copy: the store may still be reading the delivery it was given.
+	cp := *dl
+	dl = &cp
 	dl.Attempts++
 	now := d.g.now()
 	if max := d.g.opts.ReceiptMaxAge; max > 0 && now.Sub(dl.CreatedAt) > max {
@@ -233,7 +236,7 @@ func (d *deliverer) giveUp(dl *store.Delivery, err error) {
 	d.g.metrics.expired(dl)
 	d.log.Warn("delivery given up: older than receipts.max_age", "system_id", dl.Account, "kind", dl.Kind.String(),
 		"message_id", dl.MessageID, "created", dl.CreatedAt, "attempts", dl.Attempts, "last_err", err)
-	d.g.commit.add(func(b *store.Batch) { b.Done = append(b.Done, dl.ID) }, nil)
+	d.g.commit.ack(dl.ID)
 }
 
 // expireParked gives up deliveries that waited for a bind past the

@@ -299,20 +299,21 @@ func (g *Gateway) transition(m *store.Message, st store.State, code uint16, back
 	if wantsReceipt(m.RegisteredDelivery, st) {
 		rc = g.newReceipt(m, st, code, now)
 	}
-	g.commit.add(func(b *store.Batch) {
-		b.Updates = append(b.Updates, u)
-		if rc != nil {
-			b.Deliveries = append(b.Deliveries, rc)
-		}
-	}, func(err error) {
+	fill := func(b *store.Batch) { b.Updates = append(b.Updates, u) }
+	failed := func(err error) {
 		if err != nil {
 			g.log.Error("state change not stored", "message_id", u.ID, "state", st.String(), "err", err)
-			return
 		}
-		if rc != nil {
-			g.deliver.enqueue(rc)
-		}
-	})
+	}
+	if rc == nil {
+		g.commit.add(fill, failed)
+		return true
+	}
+	// The receipt goes out at once, not after the commit: when the client
+	// acknowledges it before the commit, it is never written (see
+	// committer.ack).
+	g.commit.addDelivery(fill, rc, failed)
+	g.deliver.enqueue(rc)
 	return true
 }
 

@@ -92,9 +92,6 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*daemon, 
 			return nil, err
 		}
 	}
-	if o.AcceptAny {
-		log.Warn("no accounts configured: any system_id and password may bind (allowed because every listener is on loopback)")
-	}
 	gw, err = gateway.New(ctx, o)
 	if err != nil {
 		st.Close()
