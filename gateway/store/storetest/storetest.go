@@ -966,7 +966,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 // testBigBatch applies one batch of thousands of changes, as group commit
 // does, then finishes them all in another.
 func testBigBatch(t *testing.T, s store.Store) {
-	const n = 3000
+	const n = 2000
 	var b store.Batch
 	for i := range n {
 		m := fullMessage(fmt.Sprintf("big%05d", i))
