@@ -61,8 +61,6 @@ var errClosed = errors.New("sqlite: store closed")
 // Store is a store.Store in an SQLite database. Its methods may be called
 // from many goroutines.
 type Store struct {
-	path string
-
 	wmu sync.Mutex // serialises the writer
 	w   *writer    // nil once closed
 
@@ -125,7 +123,6 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		path:    path,
 		w:       newWriter(wc),
 		readers: make(chan *reader, opts.Readers),
 		nreader: opts.Readers,
