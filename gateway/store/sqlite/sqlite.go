@@ -23,7 +23,10 @@
 // deliveries with the same CreatedAt.
 //
 // The database's schema is versioned (PRAGMA user_version) and migrated
-// forward by Open. Only one process may use a database at a time.
+// forward by Open. A database is meant for one process (one smppd); a
+// second one would queue for the write lock (Options.BusyTimeout). Reads
+// honour their context while they wait for a connection and between pages,
+// not within one SQLite statement.
 package sqlite
 
 import (
