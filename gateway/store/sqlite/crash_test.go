@@ -91,7 +91,7 @@ func TestCrash(t *testing.T) {
 	}
 	// Read the child's reports; kill it once it has committed killAfter
 	// batches, while it is (most likely) in the middle of the next.
-	const killAfter = 25
+	const killAfter = 12
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(out)

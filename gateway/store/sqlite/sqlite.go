@@ -23,7 +23,10 @@
 // deliveries with the same CreatedAt.
 //
 // The database's schema is versioned (PRAGMA user_version) and migrated
-// forward by Open. Only one process may use a database at a time.
+// forward by Open. A database is meant for one process (one smppd); a
+// second one would queue for the write lock (Options.BusyTimeout). Reads
+// honour their context while they wait for a connection and between pages,
+// not within one SQLite statement.
 package sqlite
 
 import (
@@ -61,8 +64,6 @@ var errClosed = errors.New("sqlite: store closed")
 // Store is a store.Store in an SQLite database. Its methods may be called
 // from many goroutines.
 type Store struct {
-	path string
-
 	wmu sync.Mutex // serialises the writer
 	w   *writer    // nil once closed
 
@@ -125,7 +126,6 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		path:    path,
 		w:       newWriter(wc),
 		readers: make(chan *reader, opts.Readers),
 		nreader: opts.Readers,
