@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os/signal"
 	"sort"
@@ -22,8 +21,12 @@ func init() {
 }
 
 func runBench(e env) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "bench", `usage: smpp bench --url URL [--conns N] [--window W] (--count N | --duration D) [--rate R]
+
+Load-tests an SMSC: keeps --window submit_sm in flight on each of --conns
+binds, shows a progress line each second, and ends with the rate, latency
+percentiles and errors grouped by status or kind. Exits 1 when any message
+failed or the link was lost.`)
 	var lf linkFlags
 	lf.register(fs, 100)
 	conns := fs.Int("conns", 1, "connections (binds)")
@@ -35,16 +38,14 @@ func runBench(e env) int {
 	textArg := fs.String("text", "Hello world", "short_message")
 	dlrFlag := fs.Bool("dlr", false, "ask for delivery receipts (registered_delivery 1)")
 	quiet := fs.Bool("q", false, "no live progress line")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: smpp bench --url URL [--conns N] [--window W] (--count N | --duration D) [--rate R]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(e.args); err != nil {
-		return 2
+	if _, code, ok := parseFlags(fs, e); !ok {
+		return code
 	}
 	if lf.url == "" {
-		fmt.Fprintln(e.stderr, "smpp bench: --url is required")
-		return 2
+		return usageError(e.stderr, "bench", "--url is required")
+	}
+	if *conns < 1 {
+		return usageError(e.stderr, "bench", "--conns must be at least 1")
 	}
 	if *count == 0 && *duration == 0 {
 		*count = 100000

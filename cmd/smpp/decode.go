@@ -6,12 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/text"
 )
 
 func init() {
@@ -20,18 +20,29 @@ func init() {
 }
 
 func runDecode(e env) int {
-	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "decode", `usage: smpp decode [flags] [HEX ...]
+
+Decodes one PDU or a stream of PDUs and prints each readably (or as JSON).
+The input, from the arguments or stdin, may be plain hex (spaces, colons,
+commas, dashes and 0x prefixes allowed), a hex dump with offsets and an
+ASCII column as Wireshark, tshark -x, xxd or hexdump -C print it, or a C
+array ({ 0x00, 0x00, ... }) as Wireshark's "Copy as C Arrays" gives.
+With --raw, stdin holds the octets themselves.`)
 	asJSON := fs.Bool("json", false, "print one JSON object per PDU")
 	raw := fs.Bool("raw", false, "read raw octets from stdin instead of hex")
-	lenient := fs.Bool("lenient", false, "accept what sloppy peers send (over-long fields, odd times, …)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: smpp decode [--json] [--raw] [--lenient] [HEX …]\n\nDecodes one PDU or a stream of PDUs given as hex (spaces, colons and\nnewlines allowed) in the arguments or on stdin.")
-		fs.PrintDefaults()
+	lenient := fs.Bool("lenient", false, "accept what sloppy peers send (over-long fields, odd times, ...)")
+	dc0 := fs.String("dc0", "gsm7", "what data_coding 0 means for the text shown: gsm7, latin1 or ascii")
+	packed := fs.Bool("packed", false, "GSM 7-bit text is packed (8 septets in 7 octets)")
+	posArgs, code, ok := parseFlags(fs, e)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(e.args); err != nil {
-		return 2
+	codec := &text.Codec{Packed: *packed}
+	var err error
+	if codec.Default, err = text.ParseCoding(*dc0); err != nil {
+		return usageError(e.stderr, "decode", "--dc0: %v", err)
 	}
+	_ = codec
 	var data []byte
 	switch {
 	case *raw:
@@ -42,8 +53,8 @@ func runDecode(e env) int {
 		}
 		data = b
 	default:
-		src := strings.Join(fs.Args(), " ")
-		if fs.NArg() == 0 {
+		src := strings.Join(posArgs, "\n")
+		if len(posArgs) == 0 {
 			b, err := io.ReadAll(e.stdin)
 			if err != nil {
 				fmt.Fprintln(e.stderr, "smpp decode:", err)
@@ -67,7 +78,6 @@ func runDecode(e env) int {
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
 	r := pdu.NewReader(bytes.NewReader(data), 1<<24)
-	code := 0
 	for n := 1; ; n++ {
 		b, err := r.Next()
 		if err == io.EOF {
@@ -202,23 +212,23 @@ func sortedKeys(m map[string]any) []string {
 }
 
 func runEncode(e env) int {
-	fs := flag.NewFlagSet("encode", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: smpp encode [JSON …]\n\nReads PDUs as JSON objects (one per line, as 'smpp decode --json' prints\nthem) from the arguments or stdin and prints each as hex.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(e.args); err != nil {
-		return 2
+	fs := newFlags(e, "encode", `usage: smpp encode [JSON ...]
+
+Reads PDUs as JSON objects (as 'smpp decode --json' prints them) from the
+arguments or stdin and prints each as hex. A key the PDU does not have is an
+error; "short_message_text" is encoded by the PDU's data_coding when
+"short_message" is absent.`)
+	posArgs, code, ok := parseFlags(fs, e)
+	if !ok {
+		return code
 	}
 	var in io.Reader = e.stdin
-	if fs.NArg() > 0 {
-		in = strings.NewReader(strings.Join(fs.Args(), "\n"))
+	if len(posArgs) > 0 {
+		in = strings.NewReader(strings.Join(posArgs, "\n"))
 	}
 	dec := json.NewDecoder(in)
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
-	code := 0
 	for n := 1; ; n++ {
 		var raw json.RawMessage
 		err := dec.Decode(&raw)

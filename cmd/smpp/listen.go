@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os/signal"
 	"sync"
@@ -19,22 +18,20 @@ func init() {
 }
 
 func runListen(e env) int {
-	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "listen", `usage: smpp listen --url URL[?bind=rx|trx] [--json] [--count N]
+
+Binds as a receiver (bind=rx) or transceiver (bind=trx, the default) and
+prints every MO message, delivery receipt and alert_notification, readably
+or as JSON lines, until interrupted or --count of them arrived.`)
 	var lf linkFlags
 	lf.register(fs, 10)
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	count := fs.Int("count", 0, "exit after this many messages and receipts (0 = run until interrupted)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: smpp listen --url URL[?bind=rx|trx] [--json] [--count N]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(e.args); err != nil {
-		return 2
+	if _, code, ok := parseFlags(fs, e); !ok {
+		return code
 	}
 	if lf.url == "" {
-		fmt.Fprintln(e.stderr, "smpp listen: --url is required")
-		return 2
+		return usageError(e.stderr, "listen", "--url is required")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
