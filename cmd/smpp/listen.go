@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -53,9 +54,19 @@ or as JSON lines, until interrupted or --count of them arrived.`)
 		}
 	}
 	cfg := lf.config(e.stderr)
+	// The bind type is in the URL (Dial reads it again); listen needs it
+	// first, to refuse a transmitter bind and to say how it bound.
+	u, err := url.Parse(lf.url)
+	if err != nil {
+		return usageError(e.stderr, "listen", "--url: %v", err)
+	}
+	if b := u.Query().Get("bind"); b != "" {
+		if cfg.Bind, err = smpp.ParseBindType(b); err != nil {
+			return usageError(e.stderr, "listen", "--url: %v", err)
+		}
+	}
 	if cfg.Bind == smpp.BindTransmitter {
-		fmt.Fprintln(e.stderr, "smpp listen: a transmitter bind receives nothing; use bind=rx or bind=trx")
-		return 2
+		return usageError(e.stderr, "listen", "a transmitter bind receives nothing; use ?bind=rx or ?bind=trx")
 	}
 	cfg.Inbound = &smpp.Inbound{
 		OnMessage: func(_ context.Context, m *smpp.InboundMessage) pdu.Status {
