@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/smppkit/smpp/pdu"
@@ -42,7 +43,6 @@ With --raw, stdin holds the octets themselves.`)
 	if codec.Default, err = text.ParseCoding(*dc0); err != nil {
 		return usageError(e.stderr, "decode", "--dc0: %v", err)
 	}
-	_ = codec
 	var data []byte
 	switch {
 	case *raw:
@@ -74,7 +74,7 @@ With --raw, stdin holds the octets themselves.`)
 		return 1
 	}
 	opts := pdu.DecodeOptions{Lenient: *lenient}
-	jsonOpts := pdu.JSONOptions{Text: messageText}
+	jsonOpts := pdu.JSONOptions{Text: textDecoder(codec)}
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
 	r := pdu.NewReader(bytes.NewReader(data), 1<<24)
@@ -194,6 +194,14 @@ func writeField(w io.Writer, indent, k string, v any) {
 		}
 	case string:
 		fmt.Fprintf(w, "%s%-28s %q\n", indent, k, v)
+	case json.Number:
+		if n, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
+			if m := meaning(k, n); m != "" {
+				fmt.Fprintf(w, "%s%-28s %v (%s)\n", indent, k, v, m)
+				return
+			}
+		}
+		fmt.Fprintf(w, "%s%-28s %v\n", indent, k, v)
 	default:
 		fmt.Fprintf(w, "%s%-28s %v\n", indent, k, v)
 	}

@@ -109,7 +109,7 @@ func esmClassMeaning(b uint8) string {
 func dataCodingMeaning(b uint8) string {
 	switch b {
 	case 0:
-		return "MC default alphabet (GSM 7-bit here, see --dc0)"
+		return "MC default alphabet, read as GSM 03.38 unless --dc0 says otherwise"
 	case 1:
 		return "IA5/ASCII"
 	case 2, 4:
