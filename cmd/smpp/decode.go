@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,7 +61,7 @@ With --raw, stdin holds the octets themselves.`)
 			}
 			src = string(b)
 		}
-		b, err := parseHex(src)
+		b, err := parseHexInput(src)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "smpp decode:", err)
 			return 1
@@ -110,24 +109,6 @@ With --raw, stdin holds the octets themselves.`)
 	return code
 }
 
-// parseHex accepts hex with any white space, colons, commas and 0x prefixes.
-func parseHex(s string) ([]byte, error) {
-	s = strings.ReplaceAll(s, "0x", "")
-	s = strings.ReplaceAll(s, "0X", "")
-	clean := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\n', '\r', ':', ',', '-':
-			return -1
-		}
-		return r
-	}, s)
-	b, err := hex.DecodeString(clean)
-	if err != nil {
-		return nil, fmt.Errorf("input is not hex: %v", err)
-	}
-	return b, nil
-}
-
 // writeReadable prints the JSON form for a person: the header on one line,
 // then one field per line, in wire order.
 func writeReadable(w io.Writer, js []byte, length int) {
@@ -166,6 +147,9 @@ func writeReadable(w io.Writer, js []byte, length int) {
 func writeField(w io.Writer, indent, k string, v any) {
 	switch v := v.(type) {
 	case []any:
+		if len(v) == 0 {
+			return
+		}
 		fmt.Fprintf(w, "%s%s:\n", indent, k)
 		for i, it := range v {
 			m, _ := it.(map[string]any)
