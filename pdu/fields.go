@@ -276,7 +276,7 @@ func (f *Fields) OctetString(lenName, name string, p *[]byte) {
 		f.js.num(lenName, uint64(len(*p)))
 		f.js.hex(name, *p)
 	case modeJSONIn:
-		f.js.getHex(f, name, p)
+		f.js.getOctets(f, lenName, name, p)
 	}
 }
 
@@ -314,7 +314,7 @@ func (f *Fields) List(countName, name string, n int, grow func(k int), entry fun
 		f.js.num(countName, uint64(n))
 		f.js.list(name, n, entry)
 	case modeJSONIn:
-		f.js.getList(f, name, grow, entry)
+		f.js.getList(f, countName, name, grow, entry)
 	}
 }
 

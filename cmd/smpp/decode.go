@@ -218,6 +218,7 @@ error; "short_message_text" is encoded by the PDU's data_coding when
 	if len(posArgs) > 0 {
 		in = strings.NewReader(strings.Join(posArgs, "\n"))
 	}
+	jsonIn := pdu.JSONOptions{EncodeText: encodeText}
 	dec := json.NewDecoder(in)
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
@@ -231,7 +232,7 @@ error; "short_message_text" is encoded by the PDU's data_coding when
 			fmt.Fprintf(e.stderr, "smpp encode: object %d: %v\n", n, err)
 			return 1
 		}
-		p, err := pdu.UnmarshalJSON(raw)
+		p, err := jsonIn.Unmarshal(raw)
 		if err == nil {
 			var b []byte
 			if b, err = pdu.Marshal(p); err == nil {
@@ -244,4 +245,18 @@ error; "short_message_text" is encoded by the PDU's data_coding when
 		code = 1
 	}
 	return code
+}
+
+// encodeText encodes "short_message_text" by its data_coding (0 as GSM 7-bit,
+// one septet per octet), for encode.
+func encodeText(dc uint8, s string) ([]byte, error) {
+	c := text.CodingOf(dc, text.GSM7)
+	if c == text.Unsupported {
+		return nil, fmt.Errorf("no text encoding for this data_coding; give short_message as hex")
+	}
+	enc, err := (*text.Codec)(nil).Encode(s, c, text.SplitUDH8)
+	if err != nil {
+		return nil, err
+	}
+	return enc.Units, nil
 }
