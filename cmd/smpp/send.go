@@ -38,6 +38,7 @@ was accepted (and, with --dlr, delivered). Flags may follow the text; after
 	toNPI := fs.String("to-npi", "", "destination NPI, as --from-npi (default: guessed)")
 	dlrFlag := fs.Bool("dlr", false, "ask for delivery receipts and wait for them")
 	wait := fs.Duration("wait", 30*time.Second, "with --dlr: how long to wait for the receipts")
+	receiptIDs := fs.String("receipt-ids", "auto", "with --dlr: how receipt ids match submit_sm_resp ids: auto (also hex for decimal and back, when unambiguous), exact, hex-in-decimal, decimal-in-hex")
 	coding := fs.String("coding", "auto", "text coding: auto, gsm7, ucs2, latin1, ascii")
 	split := fs.String("split", "udh8", "long messages: udh8, udh16, sar or payload")
 	asJSON := fs.Bool("json", false, "print results as JSON lines")
@@ -85,6 +86,10 @@ was accepted (and, with --dlr, delivered). Flags may follow the text; after
 			*f.addr = f.written
 		}
 	}
+	idPolicy, err := smpp.ParseReceiptIDs(*receiptIDs)
+	if err != nil {
+		return usageError(e.stderr, "send", "--receipt-ids: %v", err)
+	}
 	c, err := text.ParseCoding(*coding)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "smpp send:", err)
@@ -100,12 +105,17 @@ was accepted (and, with --dlr, delivered). Flags may follow the text; after
 
 	// Receipts can arrive before Send returns: collect them from the start.
 	var mu sync.Mutex
-	receipts := map[string]*smpp.Receipt{}
+	receipts := map[string]*smpp.Receipt{} // by the id Send returned
+	var unmatched []*smpp.Receipt           // receipts that match no id sent
 	got := make(chan struct{}, 1)
 	cfg := lf.config(e.stderr)
-	cfg.Inbound = &smpp.Inbound{OnReceipt: func(_ context.Context, r *smpp.Receipt) pdu.Status {
+	cfg.Inbound = &smpp.Inbound{ReceiptIDs: idPolicy, OnReceipt: func(_ context.Context, r *smpp.Receipt) pdu.Status {
 		mu.Lock()
-		receipts[r.ID] = r
+		if r.Sent != nil {
+			receipts[r.ID] = r
+		} else {
+			unmatched = append(unmatched, r)
+		}
 		mu.Unlock()
 		select {
 		case got <- struct{}{}:
@@ -159,19 +169,46 @@ was accepted (and, with --dlr, delivered). Flags may follow the text; after
 		mu.Lock()
 		for i, id := range ids {
 			r := receipts[id]
-			state := "no receipt"
+			state, rid := "no receipt", ""
 			if r != nil {
-				state = r.State.String()
+				state, rid = r.State.String(), r.TextID
+				if rid == "" {
+					rid = r.ID
+				}
 			}
 			if r == nil || r.State != pdu.StateDelivered {
 				code = 1
 			}
 			if *asJSON {
-				js, _ := json.Marshal(map[string]any{"event": "receipt", "part": i + 1, "message_id": id, "state": state})
+				v := map[string]any{"event": "receipt", "part": i + 1, "message_id": id, "state": state}
+				if rid != "" {
+					v["receipt_id"] = rid
+				}
+				js, _ := json.Marshal(v)
 				fmt.Fprintln(e.stdout, string(js))
+			} else if rid != "" && rid != id {
+				fmt.Fprintf(e.stdout, "part %d: %s %s (receipt id %s)\n", i+1, id, state, rid)
 			} else {
 				fmt.Fprintf(e.stdout, "part %d: %s %s\n", i+1, id, state)
 			}
+		}
+		// A receipt that arrived but matched no id is reported as such:
+		// it tells the SMSC's id format apart from a receipt never sent.
+		for _, r := range unmatched {
+			rid := r.ID
+			if r.TextID != "" && r.TextID != r.ID {
+				rid += " (text id " + r.TextID + ")"
+			}
+			if *asJSON {
+				js, _ := json.Marshal(map[string]any{"event": "unmatched_receipt", "receipt_id": r.ID, "text_id": r.TextID,
+					"state": r.State.String(), "raw": r.Raw})
+				fmt.Fprintln(e.stdout, string(js))
+			} else {
+				fmt.Fprintf(e.stdout, "unmatched receipt: id %s %s matches none of the ids sent (see --receipt-ids)\n", rid, r.State)
+			}
+		}
+		if len(unmatched) > 0 {
+			code = 1
 		}
 		mu.Unlock()
 	}
