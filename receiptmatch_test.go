@@ -20,12 +20,12 @@ func TestReceiptIDBases(t *testing.T) {
 		want    string // the sent id matched, "" for none
 	}{
 		{IDAuto, []string{"1a2b01"}, "1a2b01", "1a2b01"},
-		{IDAuto, []string{"1a2b01"}, "1714945", "1a2b01"},   // decimal receipt, hex response
-		{IDAuto, []string{"1714945"}, "1a2b01", "1714945"},  // hex receipt, decimal response
-		{IDAuto, []string{"1A2B01"}, "001a2b01", "1A2B01"},  // case and leading zeros
-		{IDAuto, []string{"1a2b01"}, "1714946", ""},         // another message
-		{IDAuto, []string{"3039", "74565"}, "12345", ""},    // 0x3039 = 12345 and 74565 = 0x12345: ambiguous
-		{IDAuto, []string{"3039"}, "12345", "3039"},         // only one reading fits
+		{IDAuto, []string{"1a2b01"}, "1714945", "1a2b01"},     // decimal receipt, hex response
+		{IDAuto, []string{"1714945"}, "1a2b01", "1714945"},    // hex receipt, decimal response
+		{IDAuto, []string{"1A2B01"}, "001a2b01", "1A2B01"},    // case and leading zeros
+		{IDAuto, []string{"1a2b01"}, "1714946", ""},           // another message
+		{IDAuto, []string{"3039", "74565"}, "12345", ""},      // 0x3039 = 12345 and 74565 = 0x12345: ambiguous
+		{IDAuto, []string{"3039"}, "12345", "3039"},           // only one reading fits
 		{IDAuto, []string{"12345", "3039"}, "12345", "12345"}, // the id as written wins
 		{IDExact, []string{"1a2b01"}, "1714945", ""},
 		{IDHexInDecimal, []string{"1a2b01"}, "1714945", "1a2b01"},

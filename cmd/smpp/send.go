@@ -106,7 +106,7 @@ was accepted (and, with --dlr, delivered). Flags may follow the text; after
 	// Receipts can arrive before Send returns: collect them from the start.
 	var mu sync.Mutex
 	receipts := map[string]*smpp.Receipt{} // by the id Send returned
-	var unmatched []*smpp.Receipt           // receipts that match no id sent
+	var unmatched []*smpp.Receipt          // receipts that match no id sent
 	got := make(chan struct{}, 1)
 	cfg := lf.config(e.stderr)
 	cfg.Inbound = &smpp.Inbound{ReceiptIDs: idPolicy, OnReceipt: func(_ context.Context, r *smpp.Receipt) pdu.Status {
