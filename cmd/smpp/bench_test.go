@@ -80,4 +80,3 @@ func TestBenchProgressPlainWhenNotTerminal(t *testing.T) {
 		t.Fatalf("exit %d: %q", code, errs)
 	}
 }
-
