@@ -40,9 +40,25 @@ func TestListenBindType(t *testing.T) {
 	if cmd != pdu.BindReceiverID {
 		t.Errorf("bound with %v", cmd)
 	}
-	_, errs, code := runCLI(t, "", "listen", "--url", m.url("tx")+"?bind=tx")
-	if code != 2 || !strings.Contains(errs, "transmitter") {
-		t.Fatalf("bind=tx: exit %d: %s", code, errs)
+	// (In a goroutine: a listen that binds as a transmitter waits for ever.)
+	type result struct {
+		errs string
+		code int
+	}
+	res := make(chan result, 1)
+	go func() {
+		var errb syncBuffer
+		code := run(env{args: []string{"listen", "--url", m.url("tx") + "?bind=tx"}, stdin: strings.NewReader(""),
+			stdout: &syncBuffer{}, stderr: &errb})
+		res <- result{errb.String(), code}
+	}()
+	select {
+	case r := <-res:
+		if r.code != 2 || !strings.Contains(r.errs, "transmitter") {
+			t.Fatalf("bind=tx: exit %d: %s", r.code, r.errs)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("bind=tx: listen did not refuse the transmitter bind")
 	}
 	if len(m.srv.Sessions("tx")) != 0 {
 		t.Fatal("bound as transmitter anyway")
