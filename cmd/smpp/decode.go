@@ -77,19 +77,22 @@ With --raw, stdin holds the octets themselves.`)
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
 	r := pdu.NewReader(bytes.NewReader(data), 1<<24)
+	at := 0 // where the PDU starts in the input octets
 	for n := 1; ; n++ {
 		b, err := r.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			fmt.Fprintf(e.stderr, "smpp decode: PDU %d: %v; cannot find the next PDU, stopping\n", n, err)
+			fmt.Fprintf(e.stderr, "smpp decode: PDU %d: %v (at input octet %d); cannot find the next PDU, stopping\n", n, err, at)
 			return 1
 		}
+		start := at
+		at += len(b)
 		p, err := opts.Decode(b)
 		if err != nil {
 			out.Flush()
-			fmt.Fprintf(e.stderr, "smpp decode: PDU %d: %v\n", n, err)
+			fmt.Fprintf(e.stderr, "smpp decode: PDU %d: %v (input octets %d-%d)\n", n, err, start, at-1)
 			code = 1
 			continue
 		}

@@ -108,3 +108,11 @@ func TestDecodeInputErrorsSayWhere(t *testing.T) {
 		}
 	}
 }
+
+// A PDU that does not decode is located in the input by its octets.
+func TestDecodePDUErrorSaysWhere(t *testing.T) {
+	_, errs, code := runCLI(t, "", "decode", "00000010 00000015 00000000 00000001", "00000011 00000015 00000000 00000002 ff")
+	if code != 1 || !strings.Contains(errs, "(input octets 16-32)") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
