@@ -2,7 +2,9 @@ package smpp
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,7 +50,11 @@ type Receipt struct {
 	// Intermediate is set for an intermediate notification (esm_class 0x20).
 	Intermediate bool
 	// Sent is the message this receipt is about when Send sent it in this
-	// process (matched by message id), nil otherwise.
+	// process (matched by message id, see Inbound.ReceiptIDs), nil
+	// otherwise: for a message sent another way, in another process, too
+	// long ago, or whose id matches none (or, in another base, more than
+	// one). When the match was in another base, ID is the id as Send
+	// returned it and TextID the receipt's.
 	Sent *SentMessage
 	// ParseErr is set when the receipt text could not be read; Raw keeps it.
 	ParseErr error
@@ -71,6 +77,15 @@ type SentMessage struct {
 // needs: it answers deliver_sm and data_sm, reassembles concatenated
 // messages (UDH or SAR), parses delivery receipts and matches them with the
 // ids Send returned, and tells receipts from mobile-originated messages.
+//
+// Receipt matching has limits. Only messages sent by Client.Send with
+// Message.Receipt set, on a client whose ClientConfig.Inbound is this
+// Inbound, are remembered (not Submit or CallAsync), in memory: a restart
+// forgets them. Each id is remembered for 72 hours, and at most 1,048,576
+// ids per Inbound; beyond either
+// bound the oldest are forgotten first, and their receipts arrive with
+// Receipt.Sent nil. An application that must match every receipt whatever
+// happens keeps the ids Send returns in its own store.
 type Inbound struct {
 	// OnMessage gets each whole MO message. Its status answers the part
 	// that completed the message (ESME_ROK accepts; ESME_RX_T_APPN asks
@@ -89,6 +104,11 @@ type Inbound struct {
 	ReassemblyTimeout time.Duration
 	// Parser reads receipt texts (dates in UTC by default).
 	Parser dlr.Parser
+	// ReceiptIDs says how a receipt's message id is matched with the ids
+	// submit_sm_resp gave. Many SMSCs write the receipt's id in decimal
+	// while submit_sm_resp had it in hexadecimal, or the reverse (Kannel's
+	// msg-id-type setting is for this); the default, IDAuto, copes.
+	ReceiptIDs ReceiptIDs
 
 	once     sync.Once
 	re       *text.Reassembler
@@ -96,6 +116,63 @@ type Inbound struct {
 	sentMu   sync.Mutex
 	sent     map[string]*SentMessage
 	sentAt   []sentEntry // FIFO for expiry
+	// The numeric value of each remembered id read as hexadecimal and as
+	// decimal (where it parses), for matching in the other base.
+	byHex, byDec map[uint64]string
+}
+
+// ReceiptIDs is a policy for matching a receipt's message id with the ids
+// Send returned. The id as written is always tried first.
+type ReceiptIDs uint8
+
+const (
+	// IDAuto also matches an id written in the other base, hexadecimal for
+	// decimal or decimal for hexadecimal (and ignores hex case and leading
+	// zeros), when exactly one remembered id fits: receipt "1714945" finds
+	// "1a2b01". If two fit, no receipt is better than the wrong one.
+	IDAuto ReceiptIDs = iota
+	// IDExact matches the id exactly as written.
+	IDExact
+	// IDHexInDecimal: receipts write in decimal the ids submit_sm_resp
+	// gave in hexadecimal ("1714945" for "1a2b01").
+	IDHexInDecimal
+	// IDDecimalInHex: receipts write in hexadecimal the ids submit_sm_resp
+	// gave in decimal ("1a2b01" for "1714945").
+	IDDecimalInHex
+)
+
+func (p ReceiptIDs) String() string {
+	switch p {
+	case IDAuto:
+		return "auto"
+	case IDExact:
+		return "exact"
+	case IDHexInDecimal:
+		return "hex-in-decimal"
+	case IDDecimalInHex:
+		return "decimal-in-hex"
+	}
+	return "ReceiptIDs(" + strconv.Itoa(int(p)) + ")"
+}
+
+// ParseReceiptIDs reads a policy by its String name.
+func ParseReceiptIDs(s string) (ReceiptIDs, error) {
+	for p := IDAuto; p <= IDDecimalInHex; p++ {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("smpp: unknown receipt id policy %q (want auto, exact, hex-in-decimal or decimal-in-hex)", s)
+}
+
+// idValue returns the value of id read in base 16 or 10, if it is a number
+// in that base that fits 64 bits.
+func idValue(id string, base int) (uint64, bool) {
+	if id == "" || len(id) > 20 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(id, base, 64)
+	return v, err == nil
 }
 
 type sentEntry struct {
@@ -113,6 +190,8 @@ func (in *Inbound) init() {
 	in.once.Do(func() {
 		in.re = &text.Reassembler{Codec: in.Codec, Timeout: in.ReassemblyTimeout}
 		in.sent = map[string]*SentMessage{}
+		in.byHex = map[uint64]string{}
+		in.byDec = map[uint64]string{}
 	})
 }
 
@@ -124,11 +203,26 @@ func (in *Inbound) remember(m *SentMessage, i int, id string) {
 	m.IDs[i] = id
 	in.sent[id] = m
 	in.sentAt = append(in.sentAt, sentEntry{id, m.At})
+	if in.ReceiptIDs != IDExact {
+		if v, ok := idValue(id, 16); ok {
+			in.byHex[v] = id
+		}
+		if v, ok := idValue(id, 10); ok {
+			in.byDec[v] = id
+		}
+	}
 	// Forget the oldest beyond the bounds.
 	cut := 0
 	for cut < len(in.sentAt) && (len(in.sentAt)-cut > sentMax || time.Since(in.sentAt[cut].at) > sentTTL) {
-		if old := in.sent[in.sentAt[cut].id]; old != nil && old.At.Equal(in.sentAt[cut].at) {
-			delete(in.sent, in.sentAt[cut].id)
+		oldID := in.sentAt[cut].id
+		if old := in.sent[oldID]; old != nil && old.At.Equal(in.sentAt[cut].at) {
+			delete(in.sent, oldID)
+			if v, ok := idValue(oldID, 16); ok && in.byHex[v] == oldID {
+				delete(in.byHex, v)
+			}
+			if v, ok := idValue(oldID, 10); ok && in.byDec[v] == oldID {
+				delete(in.byDec, v)
+			}
 		}
 		cut++
 	}
@@ -137,18 +231,48 @@ func (in *Inbound) remember(m *SentMessage, i int, id string) {
 	}
 }
 
-// lookup returns a copy of what was sent under id: the original's IDs are
-// still being filled in while Send runs.
-func (in *Inbound) lookup(id string) *SentMessage {
+// match finds the message a receipt's id is about, by in.ReceiptIDs, and
+// returns a copy of it (the original's IDs are still being filled in while
+// Send runs) with the id it was remembered under.
+func (in *Inbound) match(id string) (*SentMessage, string) {
+	in.init()
 	in.sentMu.Lock()
 	defer in.sentMu.Unlock()
 	m := in.sent[id]
+	if m == nil && id != "" && in.ReceiptIDs != IDExact {
+		// Every remembered id the receipt's could be, in the bases the
+		// policy allows; only a single one is a match.
+		var found string
+		n := 0
+		try := func(idx map[uint64]string, v uint64, ok bool) {
+			if c, hit := idx[v]; ok && hit && c != found {
+				found = c
+				n++
+			}
+		}
+		hexV, isHex := idValue(id, 16)
+		decV, isDec := idValue(id, 10)
+		switch in.ReceiptIDs {
+		case IDAuto:
+			try(in.byHex, hexV, isHex) // the same base, other case or zeros
+			try(in.byDec, decV, isDec)
+			try(in.byHex, decV, isDec) // the other base
+			try(in.byDec, hexV, isHex)
+		case IDHexInDecimal:
+			try(in.byHex, decV, isDec)
+		case IDDecimalInHex:
+			try(in.byDec, hexV, isHex)
+		}
+		if n == 1 {
+			id, m = found, in.sent[found]
+		}
+	}
 	if m == nil {
-		return nil
+		return nil, ""
 	}
 	cp := *m
 	cp.IDs = slices.Clone(m.IDs)
-	return &cp
+	return &cp, id
 }
 
 // ServeSMPP implements Handler.
@@ -184,8 +308,16 @@ func (in *Inbound) ServeSMPP(w ResponseWriter, r *Request) {
 	if t := esm & 0x3C; t == 0x04 || t == 0x20 {
 		rc, err := in.Parser.Parse(data, tlvs)
 		rec := &Receipt{Receipt: rc, From: src, To: dst, Intermediate: t == 0x20, ParseErr: err, PDU: r.PDU}
-		if rc.ID != "" {
-			rec.Sent = in.lookup(rc.ID)
+		// The id (the TLV's, else the text's), then the text's if that
+		// differs.
+		for _, id := range []string{rc.ID, rc.TextID} {
+			if id == "" {
+				continue
+			}
+			if sent, as := in.match(id); sent != nil {
+				rec.Sent, rec.ID = sent, as
+				break
+			}
 		}
 		st := pdu.ESME_ROK
 		if in.OnReceipt != nil {

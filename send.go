@@ -14,9 +14,7 @@ import (
 // Message is a text message for Send.
 type Message struct {
 	// From and To are the source and destination addresses. Their TON and
-	// NPI are chosen from their form unless ExplicitTON: "+4917…" or 10+
-	// digits is international (1/1, the '+' dropped), other digits
-	// unknown (0/1), anything else alphanumeric (5/0).
+	// NPI are chosen from their form (see GuessTON) unless ExplicitTON.
 	From, To string
 	// ExplicitTON uses FromTON/FromNPI/ToTON/ToNPI as given.
 	ExplicitTON      bool
@@ -46,22 +44,40 @@ type Message struct {
 	Codec *text.Codec
 }
 
-// addr returns an address with the TON/NPI its form suggests.
-func addr(a string) (string, uint8, uint8) {
-	digits := a != ""
-	for i, c := range a {
-		if (c < '0' || c > '9') && !(i == 0 && c == '+') {
-			digits = false
-			break
+// GuessTON returns the address to send for a, with the TON and NPI its form
+// implies. The guess is conservative, because a wrong "international" sends
+// a national number to another country:
+//
+//   - "" is left to the SMSC: TON 0, NPI 0 (unknown/unknown);
+//   - "+" or "00" and digits is international: TON 1, NPI 1 (ISDN/E.164),
+//     the prefix dropped ("+491761234567" → "491761234567");
+//   - other digits, whatever their length, are unknown: TON 0, NPI 1 (the
+//     SMSC reads them as it reads a dialled number: "01761234567" stays
+//     national, "12345" a short code);
+//   - anything else is alphanumeric: TON 5, NPI 0.
+//
+// Set Message.ExplicitTON to send other values.
+func GuessTON(a string) (addr string, ton, npi uint8) {
+	if a == "" {
+		return "", 0, 0
+	}
+	digits := a
+	switch {
+	case strings.HasPrefix(a, "+"):
+		digits = a[1:]
+	case strings.HasPrefix(a, "00"):
+		digits = a[2:]
+	}
+	for _, c := range []byte(digits) {
+		if c < '0' || c > '9' {
+			return a, 5, 0
 		}
 	}
-	switch {
-	case !digits:
+	if digits == "" {
 		return a, 5, 0
-	case strings.HasPrefix(a, "+"):
-		return a[1:], 1, 1
-	case len(a) >= 10:
-		return a, 1, 1
+	}
+	if len(digits) != len(a) {
+		return digits, 1, 1
 	}
 	return a, 0, 1
 }
@@ -81,8 +97,8 @@ func (c *Client) Send(ctx context.Context, m Message) ([]string, error) {
 		tmpl.SourceAddr, tmpl.SourceAddrTON, tmpl.SourceAddrNPI = m.From, m.FromTON, m.FromNPI
 		tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = m.To, m.ToTON, m.ToNPI
 	} else {
-		tmpl.SourceAddr, tmpl.SourceAddrTON, tmpl.SourceAddrNPI = addr(m.From)
-		tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = addr(m.To)
+		tmpl.SourceAddr, tmpl.SourceAddrTON, tmpl.SourceAddrNPI = GuessTON(m.From)
+		tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = GuessTON(m.To)
 	}
 	if m.Receipt {
 		tmpl.RegisteredDelivery = 1

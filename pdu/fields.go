@@ -150,32 +150,103 @@ func (f *Fields) cstring(name string, max int) string {
 }
 
 // Time declares an SMPP time field (schedule_delivery_time, validity_period,
-// final_date): a C-octet string that is either empty or 16 characters.
-// Decoding also accepts the 12-character form some v3.4 MCs report; Lenient
-// accepts any length up to the NUL.
+// final_date): a C-octet string that is either empty or a valid 16-character
+// time (see checkTime). final_date may also have the 12-character
+// "YYMMDDhhmmss" form some v3.4 MCs report. Encoding and strict decoding
+// refuse anything else; Lenient decoding accepts any string up to the NUL.
 func (f *Fields) Time(name string, p *string) {
 	if f.err != nil {
 		return
 	}
+	short := name == "final_date"
 	switch f.mode {
 	case modeEncode:
-		if n := len(*p); n != 0 && n != 16 && n != 12 {
-			f.Fail(name, fieldStatus(name), "SMPP time must be empty or 16 characters, not %d", n)
+		if msg := checkTime(*p, short); msg != "" {
+			f.Fail(name, fieldStatus(name), "%s: %q", msg, *p)
 			return
 		}
 		f.CString(name, p, 17)
 	case modeDecode:
 		s := f.cstring(name, 17)
-		if f.err == nil && !f.lenient && len(s) != 0 && len(s) != 16 && len(s) != 12 {
-			f.off -= len(s) + 1
-			f.Fail(name, fieldStatus(name), "SMPP time must be empty or 16 characters, not %d", len(s))
+		if f.err == nil && !f.lenient {
+			if msg := checkTime(s, short); msg != "" {
+				f.off -= len(s) + 1
+				f.Fail(name, fieldStatus(name), "%s: %q", msg, s)
+			}
 		}
 		*p = s
 	case modePlan:
-		f.plan.add(stepTime, unsafe.Pointer(p), 17)
+		kind := stepTime
+		if short {
+			kind = stepTime12
+		}
+		f.plan.add(kind, unsafe.Pointer(p), 17)
 	default:
 		f.CString(name, p, 17)
 	}
+}
+
+// checkTime returns what is wrong with an SMPP time field's content, or ""
+// when it is empty or valid: 16 characters "YYMMDDhhmmsstnnp", all digits
+// but p, which is 'R' (relative) or '+'/'-' (absolute, nn quarter hours from
+// UTC, at most 48); an absolute time must be a real moment (month 1-12, a
+// day the month has, hh 00-23, mm and ss 00-59). With short, the
+// 12-character "YYMMDDhhmmss" absolute form is valid too. It allocates
+// nothing: it runs on every decoded time.
+func checkTime(s string, short bool) string {
+	switch {
+	case len(s) == 0:
+		return ""
+	case len(s) == 12 && short:
+	case len(s) != 16:
+		if short {
+			return "SMPP time must be empty, 16 or 12 characters"
+		}
+		return "SMPP time must be empty or 16 characters"
+	}
+	digits := min(len(s), 15)
+	for i := 0; i < digits; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "SMPP time has a non-digit where a digit belongs"
+		}
+	}
+	two := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
+	if len(s) == 16 {
+		switch s[15] {
+		case 'R':
+			return ""
+		case '+', '-':
+			if two(13) > 48 {
+				return "SMPP time is more than 48 quarter hours from UTC"
+			}
+		default:
+			return "SMPP time must end in 'R', '+' or '-'"
+		}
+	}
+	yy, mm, dd := two(0), two(2), two(4)
+	if mm < 1 || mm > 12 || dd < 1 || dd > daysIn(mm, yy) || two(6) > 23 || two(8) > 59 || two(10) > 59 {
+		return "SMPP time is not a valid date and time"
+	}
+	return ""
+}
+
+// daysIn returns the length of month mm of two-digit year yy (v3.4's rule:
+// 38-99 are 1938-1999, so 00 is 2000, a leap year).
+func daysIn(mm, yy int) int {
+	switch mm {
+	case 2:
+		y := 2000 + yy
+		if yy >= 38 {
+			y = 1900 + yy
+		}
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // Uint8 declares a 1-octet integer field.
@@ -276,7 +347,7 @@ func (f *Fields) OctetString(lenName, name string, p *[]byte) {
 		f.js.num(lenName, uint64(len(*p)))
 		f.js.hex(name, *p)
 	case modeJSONIn:
-		f.js.getHex(f, name, p)
+		f.js.getOctets(f, lenName, name, p)
 	}
 }
 
@@ -314,7 +385,7 @@ func (f *Fields) List(countName, name string, n int, grow func(k int), entry fun
 		f.js.num(countName, uint64(n))
 		f.js.list(name, n, entry)
 	case modeJSONIn:
-		f.js.getList(f, name, grow, entry)
+		f.js.getList(f, countName, name, grow, entry)
 	}
 }
 

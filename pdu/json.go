@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -17,14 +19,21 @@ import (
 // lowercase hex, lists as arrays of objects), then "tlvs": an array of
 // {"tag", "name", "value"} objects in wire order. A TLV whose value does not
 // fit its type, or whose tag is unknown, has "hex" instead of "value".
-// UnmarshalJSON reads the same form back; fields it does not find are NULL,
-// and keys it does not know (such as "short_message_text") are ignored, so
-// MarshalJSON → UnmarshalJSON → Append reproduces the original octets.
+// UnmarshalJSON reads the same form back, so MarshalJSON → UnmarshalJSON →
+// Append reproduces the original octets. Fields it does not find are NULL; a
+// key the PDU does not have is an error that names it (a misspelt
+// "destination_adr" would otherwise go out as an empty address). The keys
+// MarshalJSON adds for people ("command_status_name", "short_message_text",
+// a TLV's "name" and "text") are allowed; "short_message_text" is encoded
+// when "short_message" is absent and JSONOptions.EncodeText is set.
 
 type jsonState struct {
 	buf   []byte
 	first bool
 	in    map[string]json.RawMessage
+	seen  map[string]bool // keys of in that a field read
+
+	encodeText func(dataCoding uint8, s string) ([]byte, error)
 
 	// For JSONOptions.Text: the last data_coding and esm_class seen.
 	text       func(dataCoding, esmClass uint8, octets []byte) (string, bool)
@@ -159,6 +168,10 @@ type JSONOptions struct {
 	// result goes into "short_message_text" (and "text" of a
 	// message_payload TLV) when ok. Those keys are ignored when reading.
 	Text func(dataCoding, esmClass uint8, octets []byte) (text string, ok bool)
+	// EncodeText, if set, lets Unmarshal take "short_message_text" in
+	// place of an absent "short_message": it encodes the text by the
+	// PDU's data_coding (a text package codec does this).
+	EncodeText func(dataCoding uint8, text string) ([]byte, error)
 }
 
 // MarshalJSON returns the JSON form of p (see the package's JSON notes).
@@ -186,13 +199,17 @@ func (o JSONOptions) Marshal(p PDU) ([]byte, error) {
 
 // UnmarshalJSON builds a PDU from its JSON form. The command is taken from
 // "command" (a name) or, failing that, "command_id" (a number or a hex
-// string).
-func UnmarshalJSON(data []byte) (PDU, error) {
+// string). Keys the PDU does not have are an error.
+func UnmarshalJSON(data []byte) (PDU, error) { return JSONOptions{}.Unmarshal(data) }
+
+// Unmarshal is UnmarshalJSON with o's EncodeText.
+func (o JSONOptions) Unmarshal(data []byte) (PDU, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(data, &in); err != nil {
 		return nil, fmt.Errorf("pdu: JSON: %w", err)
 	}
-	j := &jsonState{in: in}
+	j := &jsonState{in: in, seen: map[string]bool{"command": true, "command_id": true, "command_status_name": true},
+		encodeText: o.EncodeText}
 	var id CommandID
 	var name string
 	if raw, ok := in["command"]; ok {
@@ -222,10 +239,36 @@ func UnmarshalJSON(data []byte) (PDU, error) {
 	f.Uint32("sequence_number", &seq)
 	*p.Head() = Header{CommandStatus: Status(status), SequenceNumber: seq}
 	p.Fields(f)
+	if f.err == nil {
+		j.unknownKeys(f, "")
+	}
 	if f.err != nil {
 		return nil, f.err
 	}
 	return p, nil
+}
+
+// unknownKeys fails when j.in has keys no field read.
+func (j *jsonState) unknownKeys(f *Fields, where string) {
+	var bad []string
+	for k := range j.in {
+		if !j.seen[k] {
+			bad = append(bad, strconv.Quote(k))
+		}
+	}
+	if len(bad) == 0 {
+		return
+	}
+	sort.Strings(bad)
+	what := "field"
+	if len(bad) > 1 {
+		what = "fields"
+	}
+	subject := f.id.String()
+	if where != "" {
+		subject = "the entry"
+	}
+	f.Fail(where, ESME_RUNKNOWNERR, "JSON: %s has no %s %s", subject, what, strings.Join(bad, ", "))
 }
 
 func parseJSONUint(raw json.RawMessage) (uint64, error) {
@@ -245,6 +288,7 @@ func (j *jsonState) bad(f *Fields, name string, err error) {
 }
 
 func (j *jsonState) getStr(f *Fields, name string, p *string) {
+	j.seen[name] = true
 	raw, ok := j.in[name]
 	if !ok {
 		*p = ""
@@ -256,6 +300,7 @@ func (j *jsonState) getStr(f *Fields, name string, p *string) {
 }
 
 func (j *jsonState) getNum(f *Fields, name string, p *uint64, max uint64) bool {
+	j.seen[name] = true
 	raw, ok := j.in[name]
 	if !ok {
 		*p = 0
@@ -270,7 +315,41 @@ func (j *jsonState) getNum(f *Fields, name string, p *uint64, max uint64) bool {
 		return false
 	}
 	*p = v
+	if name == "data_coding" {
+		j.dataCoding = uint8(v)
+	}
 	return true
+}
+
+// getOctets reads an octet string and its length field (which is implied
+// by the octets, so its value is not checked), or the string's "_text" form.
+func (j *jsonState) getOctets(f *Fields, lenName, name string, p *[]byte) {
+	j.seen[lenName] = true
+	textKey := name + "_text"
+	j.seen[textKey] = true
+	raw, hasText := j.in[textKey]
+	if _, ok := j.in[name]; ok || !hasText {
+		j.getHex(f, name, p)
+		return
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		j.bad(f, textKey, err)
+		return
+	}
+	if j.encodeText == nil {
+		f.Fail(textKey, fieldStatus(name), "JSON: give %q as hex (this reader does not encode text)", name)
+		return
+	}
+	b, err := j.encodeText(j.dataCoding, s)
+	if err != nil {
+		f.Fail(textKey, fieldStatus(name), "JSON: data_coding %d: %v", j.dataCoding, err)
+		return
+	}
+	if len(b) == 0 {
+		b = nil
+	}
+	*p = b
 }
 
 func (j *jsonState) getHex(f *Fields, name string, p *[]byte) {
@@ -287,7 +366,9 @@ func (j *jsonState) getHex(f *Fields, name string, p *[]byte) {
 	*p = b
 }
 
-func (j *jsonState) getList(f *Fields, name string, grow func(int), entry func(int)) {
+func (j *jsonState) getList(f *Fields, countName, name string, grow func(int), entry func(int)) {
+	j.seen[countName] = true
+	j.seen[name] = true
 	var items []map[string]json.RawMessage
 	if raw, ok := j.in[name]; ok {
 		if err := json.Unmarshal(raw, &items); err != nil {
@@ -296,12 +377,15 @@ func (j *jsonState) getList(f *Fields, name string, grow func(int), entry func(i
 		}
 	}
 	grow(len(items))
-	outer := j.in
+	outer, outerSeen := j.in, j.seen
 	for i, it := range items {
-		j.in = it
+		j.in, j.seen = it, map[string]bool{}
 		entry(i)
+		if f.err == nil {
+			j.unknownKeys(f, fmt.Sprintf("%s[%d]", name, i))
+		}
 	}
-	j.in = outer
+	j.in, j.seen = outer, outerSeen
 }
 
 type jsonTLV struct {
@@ -309,16 +393,20 @@ type jsonTLV struct {
 	Name  string          `json:"name"`
 	Value json.RawMessage `json:"value"`
 	Hex   *string         `json:"hex"`
+	Text  json.RawMessage `json:"text"` // for people; ignored
 }
 
 func (j *jsonState) getTLVs(f *Fields, p *TLVs) {
+	j.seen["tlvs"] = true
 	raw, ok := j.in["tlvs"]
 	if !ok {
 		*p = nil
 		return
 	}
 	var items []jsonTLV
-	if err := json.Unmarshal(raw, &items); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&items); err != nil {
 		f.Fail("tlvs", ESME_RINVTLVSTREAM, "JSON: %v", err)
 		return
 	}

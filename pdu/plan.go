@@ -32,7 +32,8 @@ const (
 	stepUint8 stepKind = iota
 	stepUint32
 	stepCString
-	stepTime
+	stepTime   // an SMPP time field (checkTime)
+	stepTime12 // final_date: the 12-character form too
 	stepOctets // 1-octet length, then the octets
 	stepTLVs
 )
@@ -96,7 +97,7 @@ func (pl *plan) decode(base unsafe.Pointer, body []byte, str string) bool {
 			}
 			*(*uint32)(p) = binary.BigEndian.Uint32(body[off:])
 			off += 4
-		case stepCString, stepTime:
+		case stepCString, stepTime, stepTime12:
 			n := -1
 			for i := off; i < len(body) && i-off < st.max; i++ {
 				if body[i] == 0 {
@@ -104,7 +105,7 @@ func (pl *plan) decode(base unsafe.Pointer, body []byte, str string) bool {
 					break
 				}
 			}
-			if n < 0 || (st.kind == stepTime && n != 0 && n != 16 && n != 12) {
+			if n < 0 || (st.kind != stepCString && n != 0 && checkTime(str[off:off+n], st.kind == stepTime12) != "") {
 				return false
 			}
 			if n > 0 {
@@ -150,9 +151,9 @@ func (pl *plan) encode(dst []byte, base unsafe.Pointer) ([]byte, bool) {
 			dst = append(dst, *(*uint8)(p))
 		case stepUint32:
 			dst = binary.BigEndian.AppendUint32(dst, *(*uint32)(p))
-		case stepCString, stepTime:
+		case stepCString, stepTime, stepTime12:
 			s := *(*string)(p)
-			if len(s) >= st.max || (st.kind == stepTime && len(s) != 0 && len(s) != 16 && len(s) != 12) || indexNUL(s) >= 0 {
+			if len(s) >= st.max || (st.kind != stepCString && checkTime(s, st.kind == stepTime12) != "") || indexNUL(s) >= 0 {
 				return dst, false
 			}
 			dst = append(dst, s...)

@@ -168,7 +168,7 @@ func TestPlansAgreeWithTheWalker(t *testing.T) {
 func TestPlanOffsetsMatchTheStructs(t *testing.T) {
 	want := map[stepKind]reflect.Type{
 		stepUint8: reflect.TypeFor[uint8](), stepUint32: reflect.TypeFor[uint32](),
-		stepCString: reflect.TypeFor[string](), stepTime: reflect.TypeFor[string](),
+		stepCString: reflect.TypeFor[string](), stepTime: reflect.TypeFor[string](), stepTime12: reflect.TypeFor[string](),
 		stepOctets: reflect.TypeFor[[]byte](), stepTLVs: reflect.TypeFor[TLVs](),
 	}
 	for _, c := range standard {

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # throughput.sh CONNS [DURATION]: our client and our server as ratios to the
-# neutral yardstick (../shared/perf-tools: smppload → smppsink), measured in
-# one run because the machine is shared and noisy. The yardstick runs before
-# and after ours; the ratios are to the mean of the two.
+# neutral yardstick (smppload → smppsink), measured in one run because the
+# machine is shared and noisy. The yardstick runs before and after ours; the
+# ratios are to the mean of the two.
+#
+# PERF_TOOLS is the directory of the perf tools module (with ./cmd/smppload
+# and ./cmd/smppsink); it is kept apart from this repository and defaults to
+# ../shared/perf-tools beside it.
 set -euo pipefail
 conns=${1:-1}
 dur=${2:-3s}
 top=$(cd "$(dirname "$0")/.." && pwd)
 tools=${PERF_TOOLS:-$top/../shared/perf-tools}
+if [ ! -d "$tools/cmd/smppload" ] || [ ! -d "$tools/cmd/smppsink" ]; then
+	echo "throughput.sh: no perf tools in $tools; set PERF_TOOLS to the directory of the module with cmd/smppload and cmd/smppsink" >&2
+	exit 2
+fi
 bin=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$bin"' EXIT
 (cd "$tools" && go build -o "$bin/" ./cmd/smppload ./cmd/smppsink)

@@ -45,6 +45,7 @@ func (l *linkFlags) config(stderr io.Writer) *smpp.ClientConfig {
 func tracer(w io.Writer) func(*smpp.Session, smpp.Direction, pdu.PDU) {
 	var mu sync.Mutex
 	return func(s *smpp.Session, d smpp.Direction, p pdu.PDU) {
+		p = maskPassword(p)
 		js, err := pdu.JSONOptions{Text: messageText}.Marshal(p)
 		if err != nil {
 			js = []byte(err.Error())
@@ -57,4 +58,33 @@ func tracer(w io.Writer) func(*smpp.Session, smpp.Direction, pdu.PDU) {
 		fmt.Fprintf(w, "%s %s\n", arrow, js)
 		mu.Unlock()
 	}
+}
+
+// maskPassword returns a bind or outbind PDU with its password replaced by
+// "***" (a copy: the session's own is left alone), other PDUs as they are:
+// traces end up in tickets and chat.
+func maskPassword(p pdu.PDU) pdu.PDU {
+	const mask = "***"
+	if b, ok := p.(*pdu.BindTransmitter); ok && b.Password == "" {
+		return p
+	}
+	switch b := p.(type) {
+	case *pdu.BindTransmitter:
+		q := *b
+		q.Password = mask
+		return &q
+	case *pdu.BindReceiver:
+		q := *b
+		q.Password = mask
+		return &q
+	case *pdu.BindTransceiver:
+		q := *b
+		q.Password = mask
+		return &q
+	case *pdu.Outbind:
+		q := *b
+		q.Password = mask
+		return &q
+	}
+	return p
 }

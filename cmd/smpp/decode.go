@@ -3,15 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/text"
 )
 
 func init() {
@@ -20,17 +20,27 @@ func init() {
 }
 
 func runDecode(e env) int {
-	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "decode", `usage: smpp decode [flags] [HEX ...]
+
+Decodes one PDU or a stream of PDUs and prints each readably (or as JSON).
+The input, from the arguments or stdin, may be plain hex (spaces, colons,
+commas, dashes and 0x prefixes allowed), a hex dump with offsets and an
+ASCII column as Wireshark, tshark -x, xxd or hexdump -C print it, or a C
+array ({ 0x00, 0x00, ... }) as Wireshark's "Copy as C Arrays" gives.
+With --raw, stdin holds the octets themselves.`)
 	asJSON := fs.Bool("json", false, "print one JSON object per PDU")
 	raw := fs.Bool("raw", false, "read raw octets from stdin instead of hex")
-	lenient := fs.Bool("lenient", false, "accept what sloppy peers send (over-long fields, odd times, …)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: smpp decode [--json] [--raw] [--lenient] [HEX …]\n\nDecodes one PDU or a stream of PDUs given as hex (spaces, colons and\nnewlines allowed) in the arguments or on stdin.")
-		fs.PrintDefaults()
+	lenient := fs.Bool("lenient", false, "accept what sloppy peers send (over-long fields, odd times, ...)")
+	dc0 := fs.String("dc0", "gsm7", "what data_coding 0 means for the text shown: gsm7, latin1 or ascii")
+	packed := fs.Bool("packed", false, "GSM 7-bit text is packed (8 septets in 7 octets)")
+	posArgs, code, ok := parseFlags(fs, e)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(e.args); err != nil {
-		return 2
+	codec := &text.Codec{Packed: *packed}
+	var err error
+	if codec.Default, err = text.ParseCoding(*dc0); err != nil {
+		return usageError(e.stderr, "decode", "--dc0: %v", err)
 	}
 	var data []byte
 	switch {
@@ -42,8 +52,8 @@ func runDecode(e env) int {
 		}
 		data = b
 	default:
-		src := strings.Join(fs.Args(), " ")
-		if fs.NArg() == 0 {
+		src := strings.Join(posArgs, "\n")
+		if len(posArgs) == 0 {
 			b, err := io.ReadAll(e.stdin)
 			if err != nil {
 				fmt.Fprintln(e.stderr, "smpp decode:", err)
@@ -51,7 +61,7 @@ func runDecode(e env) int {
 			}
 			src = string(b)
 		}
-		b, err := parseHex(src)
+		b, err := parseHexInput(src)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "smpp decode:", err)
 			return 1
@@ -63,24 +73,26 @@ func runDecode(e env) int {
 		return 1
 	}
 	opts := pdu.DecodeOptions{Lenient: *lenient}
-	jsonOpts := pdu.JSONOptions{Text: messageText}
+	jsonOpts := pdu.JSONOptions{Text: textDecoder(codec)}
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
 	r := pdu.NewReader(bytes.NewReader(data), 1<<24)
-	code := 0
+	at := 0 // where the PDU starts in the input octets
 	for n := 1; ; n++ {
 		b, err := r.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			fmt.Fprintf(e.stderr, "smpp decode: PDU %d: %v; cannot find the next PDU, stopping\n", n, err)
+			fmt.Fprintf(e.stderr, "smpp decode: PDU %d: %v (at input octet %d); cannot find the next PDU, stopping\n", n, err, at)
 			return 1
 		}
+		start := at
+		at += len(b)
 		p, err := opts.Decode(b)
 		if err != nil {
 			out.Flush()
-			fmt.Fprintf(e.stderr, "smpp decode: PDU %d: %v\n", n, err)
+			fmt.Fprintf(e.stderr, "smpp decode: PDU %d: %v (input octets %d-%d)\n", n, err, start, at-1)
 			code = 1
 			continue
 		}
@@ -98,24 +110,6 @@ func runDecode(e env) int {
 		}
 	}
 	return code
-}
-
-// parseHex accepts hex with any white space, colons, commas and 0x prefixes.
-func parseHex(s string) ([]byte, error) {
-	s = strings.ReplaceAll(s, "0x", "")
-	s = strings.ReplaceAll(s, "0X", "")
-	clean := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\n', '\r', ':', ',', '-':
-			return -1
-		}
-		return r
-	}, s)
-	b, err := hex.DecodeString(clean)
-	if err != nil {
-		return nil, fmt.Errorf("input is not hex: %v", err)
-	}
-	return b, nil
 }
 
 // writeReadable prints the JSON form for a person: the header on one line,
@@ -156,6 +150,9 @@ func writeReadable(w io.Writer, js []byte, length int) {
 func writeField(w io.Writer, indent, k string, v any) {
 	switch v := v.(type) {
 	case []any:
+		if len(v) == 0 {
+			return
+		}
 		fmt.Fprintf(w, "%s%s:\n", indent, k)
 		for i, it := range v {
 			m, _ := it.(map[string]any)
@@ -184,6 +181,14 @@ func writeField(w io.Writer, indent, k string, v any) {
 		}
 	case string:
 		fmt.Fprintf(w, "%s%-28s %q\n", indent, k, v)
+	case json.Number:
+		if n, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
+			if m := meaning(k, n); m != "" {
+				fmt.Fprintf(w, "%s%-28s %v (%s)\n", indent, k, v, m)
+				return
+			}
+		}
+		fmt.Fprintf(w, "%s%-28s %v\n", indent, k, v)
 	default:
 		fmt.Fprintf(w, "%s%-28s %v\n", indent, k, v)
 	}
@@ -202,23 +207,24 @@ func sortedKeys(m map[string]any) []string {
 }
 
 func runEncode(e env) int {
-	fs := flag.NewFlagSet("encode", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: smpp encode [JSON …]\n\nReads PDUs as JSON objects (one per line, as 'smpp decode --json' prints\nthem) from the arguments or stdin and prints each as hex.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(e.args); err != nil {
-		return 2
+	fs := newFlags(e, "encode", `usage: smpp encode [JSON ...]
+
+Reads PDUs as JSON objects (as 'smpp decode --json' prints them) from the
+arguments or stdin and prints each as hex. A key the PDU does not have is an
+error; "short_message_text" is encoded by the PDU's data_coding when
+"short_message" is absent.`)
+	posArgs, code, ok := parseFlags(fs, e)
+	if !ok {
+		return code
 	}
 	var in io.Reader = e.stdin
-	if fs.NArg() > 0 {
-		in = strings.NewReader(strings.Join(fs.Args(), "\n"))
+	if len(posArgs) > 0 {
+		in = strings.NewReader(strings.Join(posArgs, "\n"))
 	}
+	jsonIn := pdu.JSONOptions{EncodeText: encodeText}
 	dec := json.NewDecoder(in)
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
-	code := 0
 	for n := 1; ; n++ {
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
@@ -229,7 +235,7 @@ func runEncode(e env) int {
 			fmt.Fprintf(e.stderr, "smpp encode: object %d: %v\n", n, err)
 			return 1
 		}
-		p, err := pdu.UnmarshalJSON(raw)
+		p, err := jsonIn.Unmarshal(raw)
 		if err == nil {
 			var b []byte
 			if b, err = pdu.Marshal(p); err == nil {
@@ -242,4 +248,18 @@ func runEncode(e env) int {
 		code = 1
 	}
 	return code
+}
+
+// encodeText encodes "short_message_text" by its data_coding (0 as GSM 7-bit,
+// one septet per octet), for encode.
+func encodeText(dc uint8, s string) ([]byte, error) {
+	c := text.CodingOf(dc, text.GSM7)
+	if c == text.Unsupported {
+		return nil, fmt.Errorf("no text encoding for this data_coding; give short_message as hex")
+	}
+	enc, err := (*text.Codec)(nil).Encode(s, c, text.SplitUDH8)
+	if err != nil {
+		return nil, err
+	}
+	return enc.Units, nil
 }

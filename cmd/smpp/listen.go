@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"net/url"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -19,22 +19,20 @@ func init() {
 }
 
 func runListen(e env) int {
-	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "listen", `usage: smpp listen --url URL[?bind=rx|trx] [--json] [--count N]
+
+Binds as a receiver (bind=rx) or transceiver (bind=trx, the default) and
+prints every MO message, delivery receipt and alert_notification, readably
+or as JSON lines, until interrupted or --count of them arrived.`)
 	var lf linkFlags
 	lf.register(fs, 10)
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	count := fs.Int("count", 0, "exit after this many messages and receipts (0 = run until interrupted)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: smpp listen --url URL[?bind=rx|trx] [--json] [--count N]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(e.args); err != nil {
-		return 2
+	if _, code, ok := parseFlags(fs, e); !ok {
+		return code
 	}
 	if lf.url == "" {
-		fmt.Fprintln(e.stderr, "smpp listen: --url is required")
-		return 2
+		return usageError(e.stderr, "listen", "--url is required")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -56,9 +54,19 @@ func runListen(e env) int {
 		}
 	}
 	cfg := lf.config(e.stderr)
+	// The bind type is in the URL (Dial reads it again); listen needs it
+	// first, to refuse a transmitter bind and to say how it bound.
+	u, err := url.Parse(lf.url)
+	if err != nil {
+		return usageError(e.stderr, "listen", "--url: %v", err)
+	}
+	if b := u.Query().Get("bind"); b != "" {
+		if cfg.Bind, err = smpp.ParseBindType(b); err != nil {
+			return usageError(e.stderr, "listen", "--url: %v", err)
+		}
+	}
 	if cfg.Bind == smpp.BindTransmitter {
-		fmt.Fprintln(e.stderr, "smpp listen: a transmitter bind receives nothing; use bind=rx or bind=trx")
-		return 2
+		return usageError(e.stderr, "listen", "a transmitter bind receives nothing; use ?bind=rx or ?bind=trx")
 	}
 	cfg.Inbound = &smpp.Inbound{
 		OnMessage: func(_ context.Context, m *smpp.InboundMessage) pdu.Status {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 )
 
@@ -39,11 +40,16 @@ func main() {
 }
 
 func run(e env) int {
-	if len(e.args) == 0 || e.args[0] == "-h" || e.args[0] == "--help" || e.args[0] == "help" {
+	if len(e.args) == 0 {
 		usage(e.stderr)
-		if len(e.args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	switch e.args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(e.stdout)
+		return 0
+	case "-version", "--version", "version":
+		fmt.Fprintln(e.stdout, "smpp", versionString())
 		return 0
 	}
 	c, ok := commands[e.args[0]]
@@ -66,5 +72,42 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'smpp COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'smpp COMMAND --help' for a command's flags; 'smpp --version' for the version.")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 usage error.")
+}
+
+// version is set at link time (-ldflags "-X main.version=v1.2.3"); without
+// it the module version or VCS revision from the build information is shown.
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	v := bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if (v == "" || v == "(devel)") && rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		return "devel " + rev + dirty + " " + bi.GoVersion
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return v + " " + bi.GoVersion
 }

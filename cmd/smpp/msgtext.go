@@ -1,46 +1,23 @@
 package main
 
-import (
-	"unicode/utf16"
-	"unicode/utf8"
-)
+import "github.com/smppkit/smpp/text"
 
-// messageText renders message octets as text for decode's output when the
-// data_coding says how. It skips a user data header when esm_class has UDHI.
-//
-// TODO(text): use the text package's decoders once it lands, for GSM 7-bit
-// with shift tables and the other ISO 8859 parts.
-func messageText(dataCoding, esmClass uint8, b []byte) (string, bool) {
-	if esmClass&0x40 != 0 {
-		if len(b) == 0 || int(b[0])+1 > len(b) {
+// textDecoder returns the function decode and --trace use to show message
+// octets as text: the text package's decoding (GSM 03.38 with its escapes
+// and national shift tables for data_coding 0 unless c says otherwise, and
+// every other coding it knows), the same as listen and Inbound use. A user
+// data header (esm_class UDHI) is skipped. ok is false for binary data and
+// octets that do not decode.
+func textDecoder(c *text.Codec) func(dataCoding, esmClass uint8, b []byte) (string, bool) {
+	return func(dataCoding, esmClass uint8, b []byte) (string, bool) {
+		d, err := c.Decode(b, dataCoding, esmClass&0x40 != 0)
+		if err != nil {
 			return "", false
 		}
-		b = b[int(b[0])+1:]
+		return d.Text, true
 	}
-	switch dataCoding {
-	case 0, 1:
-		for _, c := range b {
-			if c >= 0x80 || (c < 0x20 && c != '\n' && c != '\r') {
-				return "", false
-			}
-		}
-		return string(b), true
-	case 3:
-		r := make([]rune, len(b))
-		for i, c := range b {
-			r[i] = rune(c)
-		}
-		return string(r), true
-	case 8:
-		if len(b)%2 != 0 {
-			return "", false
-		}
-		u := make([]uint16, len(b)/2)
-		for i := range u {
-			u[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
-		}
-		s := string(utf16.Decode(u))
-		return s, utf8.ValidString(s)
-	}
-	return "", false
 }
+
+// messageText is textDecoder with the common link settings (data_coding 0
+// is GSM 7-bit, unpacked).
+var messageText = textDecoder(nil)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os/signal"
@@ -45,16 +44,17 @@ func (m *messageIDs) next(s *smpp.Session) string {
 }
 
 func runServe(e env) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "serve", `usage: smpp serve [-addr HOST:PORT] [flags]
+
+Runs a minimal SMSC that accepts every bind and answers every request at once.`)
 	addr := fs.String("addr", "127.0.0.1:2775", "listen address")
 	password := fs.String("password", "", "if set, binds with another password get ESME_RBINDFAIL")
 	window := fs.Int("window", 100, "requests handled at once per session")
 	trace := fs.Bool("trace", false, "print every PDU sent and received (to stderr)")
 	dlrFlag := fs.Bool("dlr", false, "send a DELIVRD receipt for each submit_sm that asks for one (to receiver/transceiver binds)")
 	verbose := fs.Bool("v", false, "log session events to stderr")
-	if err := fs.Parse(e.args); err != nil {
-		return 2
+	if _, code, ok := parseFlags(fs, e); !ok {
+		return code
 	}
 	var ids messageIDs
 	srv := &smpp.Server{

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -43,8 +42,10 @@ type textReport struct {
 }
 
 func runText(e env) int {
-	fs := flag.NewFlagSet("smpp text", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "text", `usage: smpp text [flags] [TEXT ...]
+
+Counts the segments TEXT (or standard input) takes as SMS, in the cheapest
+coding or the one given. Exits 1 when the coding cannot carry the text.`)
 	asJSON := fs.Bool("json", false, "print JSON")
 	codingName := fs.String("coding", "auto", "coding: auto, gsm7, ucs2, latin1, ascii, cyrillic, hebrew")
 	splitName := fs.String("split", "udh8", "long messages: udh8, udh16, sar or payload")
@@ -53,15 +54,9 @@ func runText(e env) int {
 	langs := fs.String("lang", "", "national language tables automatic choice may use: turkish,spanish,portuguese")
 	latin1 := fs.Bool("latin1", false, "let automatic choice use Latin-1 (data_coding 3)")
 	dc0 := fs.String("dc0", "gsm7", "what data_coding 0 means on the link: gsm7, latin1 or ascii")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: smpp text [flags] [TEXT...]\n\nCounts the segments TEXT (or standard input) takes as SMS, in the cheapest\ncoding or the one given. Exits 1 when the coding cannot carry the text.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(e.args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	posArgs, code, ok := parseFlags(fs, e)
+	if !ok {
+		return code
 	}
 	coding, err := text.ParseCoding(*codingName)
 	if err != nil {
@@ -94,8 +89,8 @@ func runText(e env) int {
 		}
 	}
 	var msg string
-	if fs.NArg() > 0 {
-		msg = strings.Join(fs.Args(), " ")
+	if len(posArgs) > 0 {
+		msg = strings.Join(posArgs, " ")
 	} else {
 		b, err := io.ReadAll(e.stdin)
 		if err != nil {
