@@ -130,12 +130,12 @@ type user struct {
 }
 
 type msg struct {
-	user    string
-	req     MessageRequest
-	state   State
-	release chan struct{}
-	skip    bool
-	raw     []byte
+	user  string
+	req   MessageRequest
+	state State
+	held  bool // waiting for Release
+	skip  bool
+	raw   []byte
 }
 
 // Server is the fake. Its methods are safe for concurrent use.
@@ -189,7 +189,8 @@ func (s *Server) Close() {
 	s.ts.Close()
 }
 
-// Flush waits until no progression or webhook delivery is under way.
+// Flush waits until no progression or webhook delivery is under way
+// (held messages do not count).
 func (s *Server) Flush() { s.bg.Wait() }
 
 // AddUser adds credentials with one device (a random id if device is "").
@@ -246,9 +247,13 @@ func (s *Server) Release(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range s.users {
-		if m, ok := u.messages[id]; ok && m.release != nil {
-			close(m.release)
-			m.release = nil
+		if m, ok := u.messages[id]; ok && m.held {
+			m.held = false
+			s.bg.Add(1)
+			go func() {
+				defer s.bg.Done()
+				s.progress(m)
+			}()
 			return true
 		}
 	}
@@ -548,24 +553,22 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, name string
 	}
 	m.state.States["Pending"] = s.now().In(s.zone).Format(time.RFC3339Nano)
 	hold, early := s.hold, s.early
-	if hold {
-		m.release = make(chan struct{})
-	}
+	m.held = hold
 	u.messages[id] = m
 	u.order = append(u.order, id)
 	s.records = append(s.records, Message{User: name, Request: req, SkipPhoneValidation: skip, Raw: raw, State: cloneState(m.state)})
 	answer := cloneState(m.state)
-	release := m.release
-	s.mu.Unlock()
-
-	if early && !hold {
-		s.progress(m, nil)
-	} else {
+	if !hold && !early {
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()
-			s.progress(m, release)
+			s.progress(m)
 		}()
+	}
+	s.mu.Unlock()
+
+	if early && !hold {
+		s.progress(m)
 	}
 	writeJSON(w, http.StatusAccepted, answer)
 }
@@ -590,14 +593,7 @@ func (s *Server) setState(m *msg, state, reason string) {
 }
 
 // progress takes a message through its states and sends its webhooks.
-func (s *Server) progress(m *msg, release chan struct{}) {
-	if release != nil {
-		select {
-		case <-release:
-		case <-s.closed:
-			return
-		}
-	}
+func (s *Server) progress(m *msg) {
 	s.mu.Lock()
 	if m.state.State != "Pending" { // cancelled meanwhile
 		s.mu.Unlock()
@@ -774,10 +770,7 @@ func (s *Server) deleteMessage(w http.ResponseWriter, name string, u *user, id s
 	}
 	s.setState(m, "Cancelling", "")
 	s.setState(m, "Cancelled", "")
-	if m.release != nil {
-		close(m.release)
-		m.release = nil
-	}
+	m.held = false
 	payload := map[string]any{"messageId": id, "phoneNumber": m.req.PhoneNumbers[0], "simNumber": simNumber(m.req.SimNumber), "cancelledAt": m.state.States["Cancelled"]}
 	s.bg.Add(1)
 	s.mu.Unlock()
