@@ -224,12 +224,12 @@ func TestFailureCodes(t *testing.T) {
 		s store.State
 		c uint16
 	}{
-		"RESULT_ERROR_GENERIC_FAILURE":            {store.Undeliverable, 1},
-		"RESULT_ERROR_RADIO_OFF":                  {store.Undeliverable, 2},
-		"RESULT_ERROR_SHORT_CODE_NEVER_ALLOWED":   {store.Undeliverable, 8},
+		"RESULT_ERROR_GENERIC_FAILURE":             {store.Undeliverable, 1},
+		"RESULT_ERROR_RADIO_OFF":                   {store.Undeliverable, 2},
+		"RESULT_ERROR_SHORT_CODE_NEVER_ALLOWED":    {store.Undeliverable, 8},
 		"Delivery failed: RESULT_ERROR_NO_SERVICE": {store.Undeliverable, 4},
-		"something odd":                           {store.Undeliverable, 1},
-		"Message expired":                         {store.Expired, 0},
+		"something odd":                            {store.Undeliverable, 1},
+		"Message expired":                          {store.Expired, 0},
 	} {
 		s, c := failure(reason)
 		if s != want.s || c != want.c {
