@@ -117,6 +117,7 @@ type Backend struct {
 	done    chan struct{}
 	hooks   map[creds][]string // registered webhook ids per credentials
 	moSeen  map[string]time.Time
+	moBusy  map[string]bool
 	moOrder []string
 }
 
@@ -202,6 +203,7 @@ func New(o Options) (*Backend, error) {
 		sem:    make(chan struct{}, o.MaxInFlight),
 		hooks:  make(map[creds][]string),
 		moSeen: make(map[string]time.Time),
+		moBusy: make(map[string]bool),
 	}
 	b.breaker = breaker{threshold: o.BreakerThreshold, cooldown: o.BreakerCooldown, now: o.Now}
 	b.track = newTracker(o.MaxTracked, o.TrackFor, o.MaxHeld, o.HoldFor, o.Now)

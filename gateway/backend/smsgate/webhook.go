@@ -187,8 +187,15 @@ func (b *Backend) receive(ctx context.Context, ev backend.Events, env *envelope,
 	if p.PhoneNumber == "" {
 		return http.StatusBadRequest, "no phoneNumber"
 	}
-	if env.ID != "" && b.moDone(env.ID, false) {
-		return 0, "" // a resend of one already stored
+	if env.ID != "" {
+		switch b.moBegin(env.ID) {
+		case moStored:
+			return 0, "" // a resend of one already stored
+		case moBusy:
+			// The same webhook is being stored right now (SMSGate resent
+			// it early): let SMSGate ask again, by when it is stored.
+			return http.StatusServiceUnavailable, "being stored, try again"
+		}
 	}
 	mo := &backend.MO{Source: sourceAddress(p.PhoneNumber), Dest: b.moDest(env.DeviceID, account), At: b.parseTime(p.ReceivedAt)}
 	if env.Event == "sms:data-received" {
@@ -202,31 +209,53 @@ func (b *Backend) receive(ctx context.Context, ev backend.Events, env *envelope,
 	}
 	ctx, cancel := context.WithTimeout(ctx, 25*time.Second) // SMSGate waits 30 s
 	defer cancel()
-	if err := ev.Received(ctx, mo); err != nil {
+	err := ev.Received(ctx, mo)
+	if env.ID != "" {
+		b.moEnd(env.ID, err == nil)
+	}
+	if err != nil {
 		b.log.Warn("smsgate: MO not stored, SMSGate will resend it", "err", err)
 		return http.StatusServiceUnavailable, "not stored, try again"
-	}
-	if env.ID != "" {
-		b.moDone(env.ID, true)
 	}
 	return 0, ""
 }
 
-// moDone reports whether the MO webhook id was stored already; with add,
-// it records it (bounded, oldest forgotten first).
-func (b *Backend) moDone(id string, add bool) bool {
+const (
+	moNew = iota
+	moBusy
+	moStored
+)
+
+// moBegin tells whether the MO webhook id was stored already, is being
+// stored, or is new (then marks it as being stored).
+func (b *Backend) moBegin(id string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.moSeen[id]; ok || !add {
-		return ok
+	if _, ok := b.moSeen[id]; ok {
+		return moStored
+	}
+	if b.moBusy[id] {
+		return moBusy
+	}
+	b.moBusy[id] = true
+	return moNew
+}
+
+// moEnd records the outcome of storing an MO webhook: stored ones are
+// remembered (bounded, oldest forgotten first).
+func (b *Backend) moEnd(id string, stored bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.moBusy, id)
+	if !stored {
+		return
 	}
 	b.moSeen[id] = b.now()
 	b.moOrder = append(b.moOrder, id)
 	if len(b.moOrder) > maxMOSeen {
 		delete(b.moSeen, b.moOrder[0])
-		b.moOrder = append(b.moOrder[:0], b.moOrder[1:]...)
+		b.moOrder = b.moOrder[1:]
 	}
-	return false
 }
 
 // sourceAddress turns an MO sender into an SMPP address: "+digits" is
