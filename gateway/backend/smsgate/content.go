@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/smppkit/smpp/gateway/store"
 	"github.com/smppkit/smpp/text"
@@ -153,17 +152,15 @@ func sortedParts(parts []*store.Message) []*store.Message {
 	return ps
 }
 
-// moBody encodes an MO text for the gateway: GSM 7-bit (unpacked, data
-// coding 0) when the default alphabet carries it, else UCS-2 (8).
+// moBody encodes an MO text for the gateway in the cheapest coding the
+// text package chooses with no national tables and no Latin-1: the GSM
+// 7-bit default alphabet (unpacked, data_coding 0) when it carries the
+// text, else UCS-2 (8), which carries anything.
 func moBody(s string) (dc uint8, body []byte) {
 	var codec text.Codec
-	if e, err := codec.Encode(s, text.GSM7, text.SplitPayload); err == nil {
-		return 0, e.Units
+	e, err := codec.Encode(s, text.Auto, text.SplitPayload)
+	if err != nil { // not reached: UCS-2 carries any text
+		e, _ = codec.Encode(s, text.UCS2, text.SplitPayload)
 	}
-	u := utf16.Encode([]rune(s))
-	body = make([]byte, 0, 2*len(u))
-	for _, c := range u {
-		body = append(body, byte(c>>8), byte(c))
-	}
-	return 8, body
+	return e.DataCoding, e.Units
 }
