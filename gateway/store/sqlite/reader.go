@@ -144,7 +144,14 @@ func findQuery(f store.Filter) (string, []driver.Value, int) {
 	}
 	var q strings.Builder
 	var a []driver.Value
-	q.WriteString("SELECT " + messageCols + " FROM messages WHERE 1")
+	q.WriteString("SELECT " + messageCols + " FROM messages")
+	if f.Account == "" && f.Dest == "" {
+		// Without an index of its own to narrow by, walk messages newest
+		// first and stop at the limit, rather than sort them all (which
+		// the planner, without statistics, would do for a state list).
+		q.WriteString(" INDEXED BY messages_submitted")
+	}
+	q.WriteString(" WHERE 1")
 	cond := func(sql string, v driver.Value) {
 		q.WriteString(" AND " + sql)
 		a = append(a, v)
