@@ -22,6 +22,7 @@ use Getopt::Long;
 use JSON::PP;
 use Net::SMPP;
 use IO::Select;
+use POSIX ();
 
 my %o = (host => '127.0.0.1', port => 2775, 'system-id' => 'perl', password => 'pw', mode => 'trx', timeout => 30);
 GetOptions(\%o, 'host=s', 'port=i', 'system-id=s', 'password=s', 'mode=s', 'timeout=i') or exit 64;
@@ -29,7 +30,9 @@ $| = 1;
 my $json = JSON::PP->new->canonical;
 sub emit { print $json->encode($_[0]), "\n" }
 
-$SIG{ALRM} = sub { emit({event => 'timeout'}); exit 2 };
+# Not a deferred ("safe") signal: it must end the script while a read blocks.
+POSIX::sigaction(POSIX::SIGALRM, POSIX::SigAction->new(sub { emit({event => 'timeout'}); POSIX::_exit(2) }))
+	or die "sigaction: $!";
 alarm $o{timeout};
 
 my %common = (port => $o{port}, system_id => $o{'system-id'}, password => $o{password});
@@ -75,7 +78,8 @@ for my $p (@parts) {
 }
 
 my @ids;
-my %want;      # message ids still waiting for a receipt
+my %want;      # message ids accepted and still waiting for a receipt
+my %early;     # receipts that came (on the receiver bind) before their submit_sm_resp
 my $receipts = 0;
 my $sel = IO::Select->new();
 $sel->add($tx);
@@ -89,7 +93,7 @@ sub handle {
 		emit({event => 'submit_resp', name => $p->{name}, part => $p->{part}, status => $pdu->{status}, message_id => $pdu->{message_id}});
 		if ($pdu->{status} == 0) {
 			push @ids, $pdu->{message_id};
-			$want{$pdu->{message_id}} = 1;
+			if (delete $early{$pdu->{message_id}}) { $receipts++ } else { $want{$pdu->{message_id}} = 1 }
 		}
 	} elsif ($cmd == 0x00000005) {    # deliver_sm
 		my $text = $pdu->{short_message} // '';
@@ -102,7 +106,9 @@ sub handle {
 		emit({event => 'receipt', id => $id // '', stat => $stat // '', text => $t // '', esm_class => $pdu->{esm_class},
 			receipted_message_id => $rid, message_state => $state});
 		$conn->deliver_sm_resp(seq => $pdu->{seq}, message_id => '');
-		if (defined $id && delete $want{$id}) { $receipts++ }
+		if (defined $id) {
+			if (delete $want{$id}) { $receipts++ } else { $early{$id} = 1 }
+		}
 	} elsif ($cmd == 0x00000015) {    # enquire_link
 		$conn->enquire_link_resp(seq => $pdu->{seq});
 	}
