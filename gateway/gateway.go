@@ -100,8 +100,12 @@ type Gateway struct {
 	ids      *ids
 	metrics  *Metrics
 
-	pending  atomic.Int64 // unfinished messages
-	bound    sync.Map     // *smpp.Session → *account, while bound
+	pending atomic.Int64 // unfinished messages
+	// unsaved holds the state changes (store.Update by message id) made
+	// and not yet committed: a receipt goes out before its state change is
+	// durable, and query_sm must not contradict it meanwhile.
+	unsaved  sync.Map
+	bound    sync.Map // *smpp.Session → *account, while bound
 	stopTick chan struct{}
 	tickDone chan struct{}
 	shutOnce sync.Once
@@ -300,7 +304,9 @@ func (g *Gateway) transition(m *store.Message, st store.State, code uint16, back
 		rc = g.newReceipt(m, st, code, now)
 	}
 	fill := func(b *store.Batch) { b.Updates = append(b.Updates, u) }
+	g.unsaved.Store(u.ID, u)
 	failed := func(err error) {
+		g.unsaved.CompareAndDelete(u.ID, u)
 		if err != nil {
 			g.log.Error("state change not stored", "message_id", u.ID, "state", st.String(), "err", err)
 		}
@@ -315,6 +321,23 @@ func (g *Gateway) transition(m *store.Message, st store.State, code uint16, back
 	g.commit.addDelivery(fill, rc, failed)
 	g.deliver.enqueue(rc)
 	return true
+}
+
+// message returns a stored message with the state changes made since the
+// last commit applied.
+func (g *Gateway) message(ctx context.Context, id string) (*store.Message, error) {
+	m, err := g.opts.Store.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := g.unsaved.Load(id); ok {
+		u := v.(store.Update)
+		m.State, m.ErrorCode, m.UpdatedAt = u.State, u.ErrorCode, u.At
+		if u.State.Final() && m.DoneAt.IsZero() {
+			m.DoneAt = u.At
+		}
+	}
+	return m, nil
 }
 
 // events is what backends report to.

@@ -258,7 +258,7 @@ func (g *Gateway) reject(w smpp.ResponseWriter, r *smpp.Request, a *account, st 
 
 // query answers query_sm from the store.
 func (g *Gateway) query(w smpp.ResponseWriter, r *smpp.Request, a *account, p *pdu.QuerySM) {
-	m, err := g.opts.Store.Message(r.Context(), p.MessageID)
+	m, err := g.message(r.Context(), p.MessageID)
 	if err != nil || m.Account != a.SystemID {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			g.log.Error("query_sm: store", "err", err)
@@ -281,7 +281,7 @@ func (g *Gateway) cancel(w smpp.ResponseWriter, r *smpp.Request, a *account, p *
 		w.RespondStatus(pdu.ESME_RCANCELFAIL)
 		return
 	}
-	m, err := g.opts.Store.Message(r.Context(), p.MessageID)
+	m, err := g.message(r.Context(), p.MessageID)
 	if err != nil || m.Account != a.SystemID || (p.SourceAddr != "" && !strings.EqualFold(p.SourceAddr, m.Source.Addr)) {
 		w.RespondStatus(pdu.ESME_RCANCELFAIL)
 		return
