@@ -21,7 +21,7 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$bin"' EXIT
 (cd "$tools" && go build -o "$bin/" ./cmd/smppload ./cmd/smppsink)
 (cd "$top" && go build -o "$bin/smpp" ./cmd/smpp)
 "$bin/smppsink" -addr 127.0.0.1:2791 >/dev/null 2>&1 &
-"$bin/smpp" serve -addr 127.0.0.1:2792 -window 1000 >/dev/null 2>&1 &
+"$bin/smpp" serve --echo -addr 127.0.0.1:2792 -window 1000 >/dev/null 2>&1 &
 srv=$!
 sleep 0.5
 rate() { sed -E 's/^rate=([0-9]+).*/\1/'; }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os/signal"
 	"strconv"
 	"sync/atomic"
@@ -11,28 +13,20 @@ import (
 	"time"
 
 	smpp "github.com/smppkit/smpp"
-	"github.com/smppkit/smpp/dlr"
+	"github.com/smppkit/smpp/gateway"
+	"github.com/smppkit/smpp/gateway/backend"
+	"github.com/smppkit/smpp/gateway/backend/sim"
+	"github.com/smppkit/smpp/gateway/store/memory"
 	"github.com/smppkit/smpp/pdu"
 )
 
 func init() {
-	register(command{name: "serve", summary: "run a minimal SMSC that accepts every bind and answers every request at once", run: runServe})
+	register(command{name: "serve", summary: "run an SMSC simulator in memory (smppd's engine), or a bare load target (--echo)", run: runServe})
 }
 
-// sendReceipt sends a DELIVRD receipt for a submit_sm on the same session.
-func sendReceipt(s *smpp.Session, p *pdu.SubmitSM, id string) {
-	now := time.Now()
-	rc := dlr.New(id, now, now, pdu.StateDelivered, string(p.ShortMessage))
-	d := &pdu.DeliverSM{ESMClass: 0x04, SourceAddrTON: p.DestAddrTON, SourceAddrNPI: p.DestAddrNPI, SourceAddr: p.DestinationAddr,
-		DestAddrTON: p.SourceAddrTON, DestAddrNPI: p.SourceAddrNPI, DestinationAddr: p.SourceAddr,
-		ShortMessage: []byte(rc.String()), TLVs: rc.TLVs()}
-	ctx, cancel := context.WithTimeout(s.Context(), 30*time.Second)
-	defer cancel()
-	s.Call(ctx, d)
-}
-
-// messageIDs hands out unique message ids, hex, from counters kept apart per
-// session: one shared counter would bounce between cores on every message.
+// messageIDs hands out unique message ids for --echo, hex, from counters
+// kept apart per session: one shared counter would bounce between cores on
+// every message.
 type messageIDs [64]struct {
 	n atomic.Uint64
 	_ [56]byte
@@ -46,33 +40,102 @@ func (m *messageIDs) next(s *smpp.Session) string {
 func runServe(e env) int {
 	fs := newFlags(e, "serve", `usage: smpp serve [-addr HOST:PORT] [flags]
 
-Runs a minimal SMSC that accepts every bind and answers every request at once.`)
+Runs smppd's engine with an in-memory store and the simulator backend: every
+bind is accepted, every message delivered at once, and receipts sent to the
+account's receiver or transceiver binds when asked for. Nothing survives a
+restart; for a durable simulator run smppd. With --echo it is instead a bare
+load target that answers each request at once and sends no receipts, for
+measuring the library's server.`)
 	addr := fs.String("addr", "127.0.0.1:2775", "listen address")
-	password := fs.String("password", "", "if set, binds with another password get ESME_RBINDFAIL")
+	password := fs.String("password", "", "if set, binds with another password get ESME_RINVPASWD")
 	window := fs.Int("window", 100, "requests handled at once per session")
 	trace := fs.Bool("trace", false, "print every PDU sent and received (to stderr)")
-	dlrFlag := fs.Bool("dlr", false, "send a DELIVRD receipt for each submit_sm that asks for one (to receiver/transceiver binds)")
+	echo := fs.Bool("echo", false, "answer every request at once, store nothing, send no receipts (a load target)")
 	verbose := fs.Bool("v", false, "log session events to stderr")
 	if _, code, ok := parseFlags(fs, e); !ok {
 		return code
 	}
+	log := slog.New(slog.DiscardHandler)
+	if *verbose {
+		log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	// Listen first: "listening" is said only once it is true.
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "smpp serve:", err)
+		return 1
+	}
+	var srv interface {
+		Serve(net.Listener) error
+		Shutdown(context.Context) error
+	}
+	if *echo {
+		srv = echoServer(*window, *password, log, *trace, e)
+	} else {
+		g, err := simulator(*window, *password, log)
+		if err != nil {
+			l.Close()
+			fmt.Fprintln(e.stderr, "smpp serve:", err)
+			return 1
+		}
+		if *trace {
+			g.Server().Trace = tracer(e.stderr)
+		}
+		srv = g
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	fmt.Fprintf(e.stderr, "smpp serve: listening on %s\n", l.Addr())
+	select {
+	case err := <-errc:
+		if !errors.Is(err, smpp.ErrServerClosed) {
+			fmt.Fprintln(e.stderr, "smpp serve:", err)
+			return 1
+		}
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	return 0
+}
+
+// simulator is smppd's engine on an in-memory store with the simulator.
+func simulator(window int, password string, log *slog.Logger) (*gateway.Gateway, error) {
+	o := gateway.Options{
+		Store:         memory.New(),
+		Backends:      map[string]backend.Backend{"simulator": sim.New(sim.Options{})},
+		InboundWindow: window,
+		AcceptAny:     password == "",
+		Logger:        log,
+	}
+	if password != "" {
+		o.PassThrough = func(_ context.Context, _, pw string) error {
+			if pw != password {
+				return pdu.ESME_RINVPASWD
+			}
+			return nil
+		}
+	}
+	return gateway.New(context.Background(), o)
+}
+
+// echoServer answers every request at once, allocating nothing per PDU.
+func echoServer(window int, password string, log *slog.Logger, trace bool, e env) *smpp.Server {
 	var ids messageIDs
 	srv := &smpp.Server{
-		Addr:      *addr,
-		Window:    *window,
-		ReusePDUs: true, // the handler keeps nothing past its return but a copy
+		Window:    window,
+		ReusePDUs: true, // the handler keeps nothing past its return
+		Logger:    log,
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
-			switch p := r.PDU.(type) {
+			switch r.PDU.(type) {
 			case *pdu.SubmitSM:
 				// (Response is recycled with the request: no allocation.)
 				resp := r.Response().(*pdu.SubmitSMResp)
-				id := ids.next(r.Session)
-				resp.MessageID = id
+				resp.MessageID = ids.next(r.Session)
 				w.Respond(resp)
-				if *dlrFlag && p.RegisteredDelivery&3 != 0 && r.Session.State() == smpp.StateBoundTRX {
-					q := *p // (the session reuses p once this returns)
-					go sendReceipt(r.Session, &q, id)
-				}
 			case *pdu.DataSM:
 				w.Respond(&pdu.DataSMResp{MessageID: ids.next(r.Session)})
 			case *pdu.SubmitMulti:
@@ -82,42 +145,16 @@ Runs a minimal SMSC that accepts every bind and answers every request at once.`)
 			}
 		}),
 	}
-	if *password != "" {
+	if password != "" {
 		srv.Auth = func(_ context.Context, b *smpp.BindRequest) pdu.Status {
-			if b.Password != *password {
-				return pdu.ESME_RBINDFAIL
+			if b.Password != password {
+				return pdu.ESME_RINVPASWD
 			}
 			return pdu.ESME_ROK
 		}
 	}
-	if *verbose {
-		srv.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	if *trace {
+	if trace {
 		srv.Trace = tracer(e.stderr)
 	}
-	if *verbose {
-		srv.ConnState = func(s *smpp.Session, st smpp.State) {
-			if st == smpp.StateClosed {
-				stats := s.Stats()
-				fmt.Fprintf(e.stderr, "session %s closed: received %v, writes %d (%d octets)\n",
-					s.RemoteAddr(), stats.Received, stats.Writes, stats.BytesWritten)
-			}
-		}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	fmt.Fprintf(e.stderr, "smpp serve: listening on %s\n", *addr)
-	select {
-	case err := <-errc:
-		fmt.Fprintln(e.stderr, "smpp serve:", err)
-		return 1
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(sctx)
-	return 0
+	return srv
 }

@@ -57,7 +57,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestSendWithReceipts(t *testing.T) {
-	addr := startServe(t, "-dlr")
+	addr := startServe(t)
 	long := strings.Repeat("long message ", 20)
 	out, errs, code := runCLI(t, "", "send", "--url", "smpp://u:p@"+addr, "--from", "Sender", "--to", "+491761234567",
 		"--dlr", "--wait", "10s", "--json", long)
@@ -85,7 +85,7 @@ func TestSendWithReceipts(t *testing.T) {
 func TestSendFailsOnBadBind(t *testing.T) {
 	addr := startServe(t, "-password", "right")
 	_, errs, code := runCLI(t, "", "send", "--url", "smpp://u:wrong@"+addr, "--to", "1", "hi")
-	if code != 1 || !strings.Contains(errs, "ESME_RBINDFAIL") {
+	if code != 1 || !strings.Contains(errs, "ESME_RINVPASWD") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 }
