@@ -289,7 +289,7 @@ func (l *connLoad) closedLoop(ctx context.Context, c *smpp.Client, newSubmit fun
 		l.recordErr(err)
 		return
 	}
-	for i := 0; i < s.Window() && l.take() && ctx.Err() == nil; i++ {
+	for i := 0; i < s.OutboundWindow() && l.take() && ctx.Err() == nil; i++ {
 		l.inflight.Add(1)
 		if err := c.CallAsync(ctx, p, untimed); err != nil {
 			l.inflight.Done()

@@ -58,9 +58,9 @@ func runServe(e env) int {
 	}
 	var ids messageIDs
 	srv := &smpp.Server{
-		Addr:      *addr,
-		Window:    *window,
-		ReusePDUs: true, // the handler keeps nothing past its return but a copy
+		Addr:          *addr,
+		InboundWindow: *window,
+		ReusePDUs:     true, // the handler keeps nothing past its return but a copy
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
 			switch p := r.PDU.(type) {
 			case *pdu.SubmitSM:
