@@ -194,12 +194,11 @@ func (r *Request) Respond(resp pdu.PDU) error {
 		return ErrResponded
 	}
 	resp.Head().SequenceNumber = r.PDU.Head().SequenceNumber
-	// Queue the response before releasing the request's inbound slot:
-	// Unbind waits for the slots, and its unbind must go out behind every
-	// response, not between a handler's Respond and the response.
-	err := r.Session.put(resp, true)
-	r.Session.inflight.Add(-1)
-	return err
+	// The request's inbound slot is released as the response is queued
+	// (see writer.put): Unbind waits for the slots, and its unbind must go
+	// out behind every response, not between a handler's Respond and the
+	// response.
+	return r.Session.putReleasing(resp, true, &r.Session.inflight)
 }
 
 // RespondStatus implements ResponseWriter.

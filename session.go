@@ -438,11 +438,14 @@ func (s *Session) closedErr() error {
 // put queues p for the wire and, if kick, wakes the writer (unless the
 // reader is holding writes until the end of its batch). Every PDU the
 // session sends goes through here, and is traced and counted here.
-func (s *Session) put(p pdu.PDU, kick bool) error {
+func (s *Session) put(p pdu.PDU, kick bool) error { return s.putReleasing(p, kick, nil) }
+
+// putReleasing is put that decrements release as the writer's put does.
+func (s *Session) putReleasing(p pdu.PDU, kick bool, release *atomic.Int32) error {
 	if s.cfg.trace != nil {
 		s.cfg.trace(s, Sent, p)
 	}
-	if err := s.wr.put(p); err != nil {
+	if err := s.wr.put(p, release); err != nil {
 		return err
 	}
 	if kick && !s.wr.hold.Load() {

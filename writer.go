@@ -48,18 +48,25 @@ func newWriter(conn net.Conn, stats *counters) writer {
 	}
 }
 
-// put encodes p onto the queue and counts it as sent.
-func (w *writer) put(p pdu.PDU) error {
+// put encodes p onto the queue and counts it as sent. If release is not
+// nil it is decremented (whatever the outcome) before the queue can be
+// written out: a response releases its request's inbound slot only once it
+// is queued, so that nothing queued after the slot is free (an unbind) goes
+// out before it, and no later than that, so that a peer which sends its
+// next request on seeing the response never finds the slot still taken.
+func (w *writer) put(p pdu.PDU, release *atomic.Int32) error {
 	w.mu.Lock()
-	if w.err != nil {
-		err := w.err
-		w.mu.Unlock()
-		return err
-	}
-	buf, err := w.enc.Append(w.buf, p)
-	w.buf = buf
+	err := w.err
 	if err == nil {
-		w.stats.sent(p.CommandID(), p.Head().CommandStatus)
+		var buf []byte
+		buf, err = w.enc.Append(w.buf, p)
+		w.buf = buf
+		if err == nil {
+			w.stats.sent(p.CommandID(), p.Head().CommandStatus)
+		}
+	}
+	if release != nil {
+		release.Add(-1)
 	}
 	w.mu.Unlock()
 	return err
