@@ -21,7 +21,7 @@ import (
 //     reader goroutine, which is the fastest way (no goroutine hand-off per
 //     request). The session moves to handling its requests concurrently on
 //     worker goroutines, for good, once one handler call takes 10 ms, or
-//     once handler calls take 200 µs or more each on average for 10 ms while
+//     once handler calls take 500 µs or more each on average for 10 ms while
 //     requests wait behind them (a handler that blocks 1 ms each time
 //     would otherwise cap the session at under 1,000 requests a second).
 //     Handlers that answer from memory stay on the reader.

@@ -54,7 +54,7 @@ const (
 	monitorTick = 2 * time.Millisecond
 	slowAfter   = 10 * time.Millisecond
 	slowRun     = 10 * time.Millisecond
-	slowCall    = 200 * time.Microsecond
+	slowCall    = 500 * time.Microsecond
 	leaveAfter  = 100 * time.Millisecond
 )
 

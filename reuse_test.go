@@ -33,7 +33,8 @@ func TestServerReusesRequestsOnlyWhenDone(t *testing.T) {
 		}
 		return true
 	}
-	addr := testServer(t, &Server{InboundWindow: n, ReusePDUs: true, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+	// Inline, so that the handler sees the requests in order (kept).
+	addr := testServer(t, &Server{InboundWindow: n, ReusePDUs: true, HandlerMode: HandleInline, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
 		p := r.PDU.(*pdu.SubmitSM)
 		check(r, p)
 		mu.Lock()

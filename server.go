@@ -80,7 +80,8 @@ type Server struct {
 	// InactivityTimeout unbinds a session without traffic (enquire_link
 	// aside) for this long. 0 = off.
 	InactivityTimeout time.Duration
-	// BindTimeout closes connections that do not bind in time. Default 30s.
+	// BindTimeout closes connections that do not bind in time.
+	// 0 = default 30s; negative = off.
 	BindTimeout time.Duration
 	// MaxPDULength bounds command_length. Default pdu.DefaultMaxLength.
 	MaxPDULength int
