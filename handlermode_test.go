@@ -1,8 +1,10 @@
 package smpp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,14 +123,33 @@ func TestHandleAutoCatchesRepeatedShortBlocks(t *testing.T) {
 // is driven.
 func TestHandleAutoKeepsFastHandlerInline(t *testing.T) {
 	var sess atomic.Pointer[Session]
-	addr := testServer(t, &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+	var logs syncBuffer
+	addr := testServer(t, &Server{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
 		sess.Store(r.Session)
 		w.Respond(&pdu.SubmitSMResp{MessageID: "1"})
 	})})
 	submitN(t, dialWindow(t, addr, 100), 50000)
 	if n := sess.Load().Stats().Takeovers; n != 0 {
-		t.Errorf("%d takeovers, want 0", n)
+		t.Errorf("%d takeovers, want 0; log:\n%s", n, logs.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer for several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // waitWatching waits until the monitor watches n sessions.

@@ -18,9 +18,10 @@ import (
 //   - its reader has been in the same handler call for slowAfter (a reader
 //     merely descheduled on a busy machine is seldom away that long: the Go
 //     scheduler's time slice is 10 ms); or
-//   - for slowRun, at every tick, its reader was in a handler with
-//     requests waiting behind it, and the handler calls it made meanwhile
-//     took slowCall or more each on average: a handler that is slow again
+//   - for slowRun (and as many ticks as slowRun has, at least), at every
+//     tick, its reader was in a handler with requests waiting behind it,
+//     and the handler calls it made meanwhile took slowCall or more each
+//     on average: a handler that is slow again
 //     and again but each time below slowAfter (1 ms, 3 ms) would otherwise
 //     cap its session at a few hundred requests a second. The reader's
 //     count of handler calls (its epoch) gives the average without a clock
@@ -207,7 +208,10 @@ func look(s *Session, last *seen, now time.Time) (leave bool) {
 		return false
 	}
 	last.runTicks++
-	if d := now.Sub(last.runStart); d >= slowRun {
+	// Enough ticks, not just enough time: one long stall of the whole
+	// process (a GC pause, the machine busy elsewhere) must not pass for
+	// slow handler calls; the calls that follow it dilute it.
+	if d := now.Sub(last.runStart); d >= slowRun && last.runTicks > int(slowRun/monitorTick) {
 		if calls := epoch - last.runEpoch; calls == 0 || d/time.Duration(calls) >= slowCall {
 			*last = seen{}
 			s.takeOver(rs, st, "handler calls took "+slowCall.String()+" or more each with requests waiting")
