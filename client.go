@@ -67,7 +67,8 @@ type ClientConfig struct {
 	// Window is the old name of OutboundWindow, used when OutboundWindow
 	// is 0.
 	//
-	// Deprecated: use OutboundWindow.
+	// Deprecated: use OutboundWindow. (To go once the examples and
+	// interop tests that still say Window have moved to OutboundWindow.)
 	Window int
 	// InboundWindow bounds the requests from the SMSC (deliver_sm…) being
 	// handled at once; more are refused with ESME_RX_T_APPN. Default 100.
@@ -241,7 +242,6 @@ func (c *Client) defaults() {
 	if d.OutboundWindow <= 0 {
 		d.OutboundWindow = defaultOutboundWindow
 	}
-	d.Window = d.OutboundWindow
 	if d.InboundWindow <= 0 {
 		d.InboundWindow = defaultInboundWindow
 	}
