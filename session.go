@@ -438,14 +438,19 @@ func (s *Session) closedErr() error {
 // put queues p for the wire and, if kick, wakes the writer (unless the
 // reader is holding writes until the end of its batch). Every PDU the
 // session sends goes through here, and is traced and counted here.
-func (s *Session) put(p pdu.PDU, kick bool) error { return s.putReleasing(p, kick, nil) }
+func (s *Session) put(p pdu.PDU, kick bool) error { return s.putThen(p, kick, nil, nil) }
 
 // putReleasing is put that decrements release as the writer's put does.
 func (s *Session) putReleasing(p pdu.PDU, kick bool, release *atomic.Int32) error {
+	return s.putThen(p, kick, release, nil)
+}
+
+// putThen is put with the writer's putThen.
+func (s *Session) putThen(p pdu.PDU, kick bool, release *atomic.Int32, then func()) error {
 	if s.cfg.trace != nil {
 		s.cfg.trace(s, Sent, p)
 	}
-	if err := s.wr.put(p, release); err != nil {
+	if err := s.wr.putThen(p, release, then); err != nil {
 		return err
 	}
 	if kick && !s.wr.hold.Load() {
@@ -733,15 +738,19 @@ func (s *Session) request(p pdu.PDU, rs *readerState, req *Request) (next *Reque
 		// Binding (authentication) may block: do it off the reader.
 		go func() {
 			resp := s.cfg.bind(s, p)
-			if resp != nil {
-				s.put(resp, true)
+			ok := resp != nil && resp.Head().CommandStatus == pdu.ESME_ROK
+			var then func()
+			if ok && s.cfg.onBound != nil {
+				// Told as the response is queued: nothing sent to the
+				// session can go out before its bind_resp, and the
+				// ESME cannot see itself bound before the server does.
+				then = func() { s.cfg.onBound(s) }
 			}
-			if resp == nil || resp.Head().CommandStatus != pdu.ESME_ROK {
+			if resp != nil {
+				s.putThen(resp, true, nil, then)
+			}
+			if !ok {
 				s.binding.Store(false) // refused: the ESME may try again
-			} else if s.cfg.onBound != nil {
-				// (after the response is queued: nothing sent to the
-				// session may go out before its bind_resp)
-				s.cfg.onBound(s)
 			}
 		}()
 		return

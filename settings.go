@@ -31,8 +31,9 @@ type settings struct {
 	bind func(s *Session, p pdu.PDU) pdu.PDU
 	// onState is told about state changes (server bookkeeping).
 	onState func(s *Session, st State)
-	// onBound is told when a bind has been accepted and its response
-	// queued (server bookkeeping).
+	// onBound is told when a bind has been accepted, as its response is
+	// queued, under the writer's lock (server bookkeeping: it must not
+	// send on the session).
 	onBound func(s *Session)
 }
 

@@ -55,6 +55,13 @@ func newWriter(conn net.Conn, stats *counters) writer {
 // out before it, and no later than that, so that a peer which sends its
 // next request on seeing the response never finds the slot still taken.
 func (w *writer) put(p pdu.PDU, release *atomic.Int32) error {
+	return w.putThen(p, release, nil)
+}
+
+// putThen is put that also calls then, if not nil, under the queue's lock
+// once p is queued: whatever then does is done before the peer can have p,
+// and before anything queued after p.
+func (w *writer) putThen(p pdu.PDU, release *atomic.Int32, then func()) error {
 	w.mu.Lock()
 	err := w.err
 	if err == nil {
@@ -67,6 +74,9 @@ func (w *writer) put(p pdu.PDU, release *atomic.Int32) error {
 	}
 	if release != nil {
 		release.Add(-1)
+	}
+	if then != nil && err == nil {
+		then()
 	}
 	w.mu.Unlock()
 	return err
