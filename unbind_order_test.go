@@ -57,7 +57,8 @@ func TestUnbindAfterPendingResponse(t *testing.T) {
 	}
 	defer c.Close()
 	if _, err := srv.Deliver(ctx, "u", &pdu.DeliverSM{SourceAddr: "1", DestinationAddr: "2"}); err != nil {
-		t.Errorf("Deliver: %v", err)
+		// (With no deliver_sm_resp sent, Unbind was never started.)
+		t.Fatalf("Deliver: %v", err)
 	}
 	if err := <-unbound; err != nil {
 		t.Errorf("Unbind: %v", err)
