@@ -47,8 +47,10 @@ func ParseBindType(s string) (BindType, error) {
 }
 
 // ClientConfig tunes a client. The zero value (or nil) is a transceiver bind
-// with a window of 10, 30 s response timeout, enquire_link every 30 s,
-// automatic reconnect and throttling back-off.
+// with an outbound window of 10, an inbound window of 100, 30 s response
+// timeout, enquire_link after 30 s idle, automatic reconnect and throttling
+// back-off. The settings a Server has too have the same names, zero values
+// and defaults there (see the package documentation's table).
 type ClientConfig struct {
 	// Bind is the bind type; the URL's ?bind=tx|rx|trx sets it too.
 	Bind BindType
@@ -59,17 +61,20 @@ type ClientConfig struct {
 	AddrTON, AddrNPI uint8
 	AddressRange     string
 
-	// Window is the number of requests in flight; callers beyond it wait.
-	Window int
+	// OutboundWindow bounds the requests sent (submit_sm…) and not yet
+	// answered; callers beyond it wait. Default 10.
+	OutboundWindow int
+	// InboundWindow bounds the requests from the SMSC (deliver_sm…) being
+	// handled at once; more are refused with ESME_RX_T_APPN. Default 100.
+	InboundWindow int
 	// ResponseTimeout bounds the wait for each response. Default 30s.
 	ResponseTimeout time.Duration
 	// EnquireLinkInterval: idle time before an enquire_link probe; an
-	// unanswered probe closes the link. Default 30s; negative disables.
+	// unanswered probe closes the link. 0 = default 30s; negative = off.
 	EnquireLinkInterval time.Duration
-	// InactivityTimeout unbinds after this long without traffic. 0 = off.
+	// InactivityTimeout unbinds after this long without traffic
+	// (enquire_link aside). 0 = off.
 	InactivityTimeout time.Duration
-	// InboundWindow bounds deliver_sm being handled at once. Default 100.
-	InboundWindow int
 
 	// TLSConfig for ssmpp:// URLs. Certificates are verified by default;
 	// nil uses the system roots and the URL's host name.
@@ -97,6 +102,9 @@ type ClientConfig struct {
 	// nil, Inbound is used if set; with neither, deliveries get
 	// ESME_RX_T_APPN so the SMSC keeps them.
 	Handler Handler
+	// HandlerMode says where the handler runs: HandleAuto (default),
+	// HandleInline or HandleConcurrent; see Handler.
+	HandlerMode HandlerMode
 	// Inbound, if set, handles deliveries at a higher level: it reassembles
 	// long messages and tells receipts from mobile-originated messages.
 	Inbound *Inbound
@@ -222,14 +230,11 @@ func (c *Client) defaults() {
 	if d.InterfaceVersion == 0 {
 		d.InterfaceVersion = 0x34
 	}
-	if d.Window <= 0 {
-		d.Window = 10
+	if d.OutboundWindow <= 0 {
+		d.OutboundWindow = defaultOutboundWindow
 	}
 	if d.InboundWindow <= 0 {
-		d.InboundWindow = 100
-	}
-	if d.EnquireLinkInterval == 0 {
-		d.EnquireLinkInterval = 30 * time.Second
+		d.InboundWindow = defaultInboundWindow
 	}
 	if d.DialTimeout <= 0 {
 		d.DialTimeout = 10 * time.Second
@@ -254,20 +259,16 @@ func (c *Client) defaults() {
 }
 
 func (c *Client) settings() settings {
-	enq := c.cfg.EnquireLinkInterval
-	if enq < 0 {
-		enq = 0
-	}
 	h := c.cfg.Handler
 	if h == nil && c.cfg.Inbound != nil {
 		h = c.cfg.Inbound
 	}
 	return settings{
-		window:          c.cfg.Window,
+		outboundWindow:  c.cfg.OutboundWindow,
 		inboundWindow:   c.cfg.InboundWindow,
 		windowFull:      pdu.ESME_RX_T_APPN,
 		responseTimeout: c.cfg.ResponseTimeout,
-		enquireInterval: enq,
+		enquireInterval: enquireInterval(c.cfg.EnquireLinkInterval),
 		inactivity:      c.cfg.InactivityTimeout,
 		maxLength:       c.cfg.MaxPDULength,
 		decode:          pdu.DecodeOptions{Lenient: c.cfg.Lenient},
@@ -275,6 +276,7 @@ func (c *Client) settings() settings {
 		trace:           c.cfg.Trace,
 		reuse:           c.cfg.ReusePDUs,
 		handler:         h,
+		handlerMode:     c.cfg.HandlerMode,
 	}
 }
 

@@ -49,7 +49,7 @@ func Example() {
 func ExampleDial() {
 	ctx := context.Background()
 	c, err := smpp.Dial(ctx, "ssmpp://user:password@smsc.example.com:3550?bind=trx", &smpp.ClientConfig{
-		Window: 50,
+		OutboundWindow: 50,
 		Inbound: &smpp.Inbound{
 			OnReceipt: func(_ context.Context, r *smpp.Receipt) pdu.Status {
 				fmt.Println("receipt", r.ID, r.State)

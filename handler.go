@@ -14,11 +14,27 @@ import (
 // gives it submit_sm, data_sm, query_sm and friends; a client gives it
 // deliver_sm, data_sm and alert_notification.
 //
-// A quick handler runs on the session's reader goroutine, which is the
-// fastest way. The first time a handler call takes 10 ms or more, the
-// session moves to handling its requests concurrently on worker goroutines,
-// up to its inbound window, so a slow backend never holds a session up for
-// longer than that; responses may then go out in any order, as SMPP allows.
+// Where ServeSMPP runs is the session's HandlerMode (a Server and a
+// ClientConfig field):
+//
+//   - HandleAuto (the default): a quick handler runs on the session's
+//     reader goroutine, which is the fastest way (no goroutine hand-off per
+//     request). The session moves to handling its requests concurrently on
+//     worker goroutines, for good, once one handler call takes 10 ms, or
+//     once handler calls take 500 µs or more each on average for 10 ms while
+//     requests wait behind them (a handler that blocks 1 ms each time
+//     would otherwise cap the session at under 1,000 requests a second).
+//     Handlers that answer from memory stay on the reader.
+//   - HandleInline: always on the reader, one request at a time, in the
+//     order they came; a slow handler holds its session up (and only that
+//     session). For handlers that are quick by construction, or that need
+//     the order.
+//   - HandleConcurrent: always on worker goroutines, up to the inbound
+//     window at once (the workers are started as the load needs them and
+//     then stay). For handlers that block (a store, a backend call).
+//
+// Concurrently handled requests may be answered in any order, as SMPP
+// allows.
 //
 // ServeSMPP must answer each request that has a response exactly once,
 // through w: before it returns, or later from another goroutine after calling
@@ -27,6 +43,26 @@ import (
 // unbind and enquire_link are handled by the session and never reach it.
 type Handler interface {
 	ServeSMPP(w ResponseWriter, r *Request)
+}
+
+// HandlerMode says where a session runs its Handler; see Handler.
+type HandlerMode uint8
+
+// Handler modes.
+const (
+	HandleAuto       HandlerMode = iota // inline until slow, then concurrent (the default)
+	HandleInline                        // always on the reader goroutine
+	HandleConcurrent                    // always on workers, up to the inbound window
+)
+
+func (m HandlerMode) String() string {
+	switch m {
+	case HandleInline:
+		return "inline"
+	case HandleConcurrent:
+		return "concurrent"
+	}
+	return "auto"
 }
 
 // HandlerFunc adapts a function to Handler.
@@ -189,8 +225,11 @@ func (r *Request) Respond(resp pdu.PDU) error {
 		return ErrResponded
 	}
 	resp.Head().SequenceNumber = r.PDU.Head().SequenceNumber
-	r.Session.inflight.Add(-1)
-	return r.Session.Send(resp)
+	// The request's inbound slot is released as the response is queued
+	// (see writer.put): Unbind waits for the slots, and its unbind must go
+	// out behind every response, not between a handler's Respond and the
+	// response.
+	return r.Session.putReleasing(resp, true, &r.Session.inflight)
 }
 
 // RespondStatus implements ResponseWriter.

@@ -33,7 +33,8 @@ func TestServerReusesRequestsOnlyWhenDone(t *testing.T) {
 		}
 		return true
 	}
-	addr := testServer(t, &Server{Window: n, ReusePDUs: true, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+	// Inline, so that the handler sees the requests in order (kept).
+	addr := testServer(t, &Server{InboundWindow: n, ReusePDUs: true, HandlerMode: HandleInline, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
 		p := r.PDU.(*pdu.SubmitSM)
 		check(r, p)
 		mu.Lock()
@@ -209,7 +210,7 @@ func TestReuseDetachedThenPanicked(t *testing.T) {
 func TestReuseRacingResponders(t *testing.T) {
 	var lost atomic.Int32
 	var wg sync.WaitGroup
-	addr := testServer(t, &Server{ReusePDUs: true, Window: 2000, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+	addr := testServer(t, &Server{ReusePDUs: true, InboundWindow: 2000, Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
 		id := r.PDU.(*pdu.SubmitSM).SourceAddr
 		w.Detach()
 		for range 2 {

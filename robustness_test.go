@@ -31,7 +31,7 @@ func silentPeer(p *rawPeer) {
 func TestTimeoutsFireWithFullWindowAndKeepalive(t *testing.T) {
 	addr := fakeSMSC(t, silentPeer)
 	ctx := context.Background()
-	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{NoReconnect: true, Window: 2,
+	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{NoReconnect: true, OutboundWindow: 2,
 		EnquireLinkInterval: 50 * time.Millisecond, ResponseTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +181,7 @@ func TestWindowWakesForOneFreeSlot(t *testing.T) {
 func TestCallWaitsAmongTryCallers(t *testing.T) {
 	addr := testServer(t, &Server{Handler: echoHandler()})
 	ctx := context.Background()
-	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{NoReconnect: true, Window: 1})
+	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{NoReconnect: true, OutboundWindow: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +446,7 @@ func TestUnbindTurnsAwayParkedCallers(t *testing.T) {
 	})}
 	addr := testServer(t, srv)
 	ctx := context.Background()
-	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{NoReconnect: true, Window: 1})
+	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{NoReconnect: true, OutboundWindow: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

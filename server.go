@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,9 @@ type BindRequest struct {
 	RemoteAddr       net.Addr
 	// TLS is the connection's TLS state, nil for plain TCP.
 	TLS *tls.ConnectionState
+	// Value is for Auth to set when it accepts the bind (a gateway puts its
+	// account there); the session keeps it: Session.Value.
+	Value any
 }
 
 // Server is the SMSC end of SMPP: it accepts connections, binds them through
@@ -36,32 +40,48 @@ type Server struct {
 	Addr string
 	// Handler answers requests (submit_sm, data_sm, query_sm, …).
 	Handler Handler
+	// HandlerMode says where Handler runs: HandleAuto (default),
+	// HandleInline or HandleConcurrent; see Handler.
+	HandlerMode HandlerMode
 	// Auth decides a bind: ESME_ROK accepts it, any other status refuses it
-	// with that status. Nil accepts every bind.
+	// with that status. It may set b.Value for the session to keep. Nil
+	// accepts every bind. It runs on a goroutine of its own, with a context
+	// that ends after AuthTimeout or when the connection closes.
 	Auth func(ctx context.Context, b *BindRequest) pdu.Status
+	// AuthTimeout bounds each Auth call's context. Default 30s.
+	AuthTimeout time.Duration
+	// BaseContext, if set, gives the context the sessions of a listener
+	// derive theirs from (Session.Context, Request.Context), like
+	// net/http's: it is called once per Serve, with its listener, and with
+	// nil for the sessions Outbind starts. It must not return nil. A
+	// cancelled base context cancels the session contexts but does not
+	// close the sessions (Shutdown and Close do that).
+	BaseContext func(net.Listener) context.Context
 	// SystemID is sent in bind responses; "smppkit" if empty.
 	SystemID string
 	// TLSConfig is used by ListenAndServeTLS and ServeTLS.
 	TLSConfig *tls.Config
 
-	// Window is how many requests of one session may be handled at once;
-	// more get WindowFull. Default 100.
-	Window int
-	// WindowFull is the status for requests beyond Window: ESME_RMSGQFUL
-	// (default) or ESME_RTHROTTLED.
+	// InboundWindow is how many requests of one session (submit_sm…) may
+	// be handled at once; more get WindowFull. Default 100.
+	InboundWindow int
+	// WindowFull is the status for requests beyond InboundWindow:
+	// ESME_RMSGQFUL (default) or ESME_RTHROTTLED.
 	WindowFull pdu.Status
 	// OutboundWindow bounds deliver_sm and other requests sent to one
-	// session and not yet answered. Default 10.
+	// session and not yet answered; callers beyond it wait. Default 10.
 	OutboundWindow int
 	// ResponseTimeout bounds the wait for a client's response. Default 30s.
 	ResponseTimeout time.Duration
 	// EnquireLinkInterval: after this long without traffic the server sends
-	// enquire_link, and closes the session if it is not answered. 0 = off.
+	// enquire_link, and closes the session if it is not answered.
+	// 0 = default 30s; negative = off.
 	EnquireLinkInterval time.Duration
 	// InactivityTimeout unbinds a session without traffic (enquire_link
 	// aside) for this long. 0 = off.
 	InactivityTimeout time.Duration
-	// BindTimeout closes connections that do not bind in time. Default 30s.
+	// BindTimeout closes connections that do not bind in time.
+	// 0 = default 30s; negative = off.
 	BindTimeout time.Duration
 	// MaxPDULength bounds command_length. Default pdu.DefaultMaxLength.
 	MaxPDULength int
@@ -90,7 +110,18 @@ type Server struct {
 	sessions  map[*Session]struct{}
 	inShut    atomic.Bool
 	wg        sync.WaitGroup
-	deliverRR atomic.Uint64 // spreads Deliver over an ESME's sessions
+
+	// bound indexes the bound sessions by system_id (string → *boundSet),
+	// for Deliver and Sessions: lookups take no lock, binds and closes
+	// change it under idxMu.
+	bound sync.Map
+	idxMu sync.Mutex
+}
+
+// boundSet is one system_id's bound sessions.
+type boundSet struct {
+	list atomic.Pointer[[]*Session] // copied on change
+	rr   atomic.Uint32              // spreads ties over the sessions
 }
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -151,6 +182,7 @@ func (srv *Server) addr() string {
 func (srv *Server) Serve(l net.Listener) error { return srv.serve(l, nil) }
 
 func (srv *Server) serve(l net.Listener, tlsConfig *tls.Config) error {
+	base := srv.baseContext(l)
 	srv.mu.Lock()
 	if srv.inShut.Load() {
 		srv.mu.Unlock()
@@ -197,11 +229,11 @@ func (srv *Server) serve(l net.Listener, tlsConfig *tls.Config) error {
 					conn.Close()
 					return
 				}
-				srv.startSession(srv.secure(pc, tlsConfig), StateOpen)
+				srv.startSessionIn(base, srv.secure(pc, tlsConfig), StateOpen)
 			}()
 			continue
 		}
-		srv.startSession(srv.secure(conn, tlsConfig), StateOpen)
+		srv.startSessionIn(base, srv.secure(conn, tlsConfig), StateOpen)
 	}
 }
 
@@ -214,21 +246,29 @@ func (srv *Server) secure(conn net.Conn, tlsConfig *tls.Config) net.Conn {
 	return tls.Server(conn, tlsConfig)
 }
 
-func (srv *Server) settings() settings {
-	window := srv.Window
-	if window <= 0 {
-		window = 100
+// baseContext is BaseContext's for l, or context.Background().
+func (srv *Server) baseContext(l net.Listener) context.Context {
+	if srv.BaseContext == nil {
+		return context.Background()
 	}
+	ctx := srv.BaseContext(l)
+	if ctx == nil {
+		panic("smpp: Server.BaseContext returned a nil context")
+	}
+	return ctx
+}
+
+func (srv *Server) settings() settings {
 	bindTimeout := srv.BindTimeout
 	if bindTimeout == 0 {
-		bindTimeout = 30 * time.Second
+		bindTimeout = defaultBindTimeout
 	}
 	return settings{
-		window:          srv.OutboundWindow,
-		inboundWindow:   window,
+		outboundWindow:  srv.OutboundWindow,
+		inboundWindow:   srv.InboundWindow,
 		windowFull:      srv.WindowFull,
 		responseTimeout: srv.ResponseTimeout,
-		enquireInterval: srv.EnquireLinkInterval,
+		enquireInterval: enquireInterval(srv.EnquireLinkInterval),
 		inactivity:      srv.InactivityTimeout,
 		bindTimeout:     bindTimeout,
 		maxLength:       srv.MaxPDULength,
@@ -237,15 +277,24 @@ func (srv *Server) settings() settings {
 		trace:           srv.Trace,
 		reuse:           srv.ReusePDUs,
 		handler:         srv.Handler,
+		handlerMode:     srv.HandlerMode,
 		bind:            srv.bind,
 		onState:         srv.track,
+		onBound:         srv.index,
 	}
 }
 
-// startSession starts serving conn; it returns nil (and closes conn) once the
-// server is shutting down.
+// startSession starts serving conn, a connection from no listener; it
+// returns nil (and closes conn) once the server is shutting down.
 func (srv *Server) startSession(conn net.Conn, st State) *Session {
-	s := newSession(conn, SMSC, srv.settings())
+	return srv.startSessionIn(srv.baseContext(nil), conn, st)
+}
+
+// startSessionIn is startSession with the base context for the session's.
+func (srv *Server) startSessionIn(base context.Context, conn net.Conn, st State) *Session {
+	cfg := srv.settings()
+	cfg.base = base
+	s := newSession(conn, SMSC, cfg)
 	s.state.Store(int32(st))
 	srv.mu.Lock()
 	if srv.inShut.Load() { // (a proxied connection late from its header)
@@ -267,6 +316,7 @@ func (srv *Server) startSession(conn net.Conn, st State) *Session {
 // track keeps the session table and tells ConnState.
 func (srv *Server) track(s *Session, st State) {
 	if st == StateClosed {
+		srv.unindex(s)
 		srv.mu.Lock()
 		if _, ok := srv.sessions[s]; ok {
 			delete(srv.sessions, s)
@@ -302,7 +352,11 @@ func (srv *Server) bind(s *Session, p pdu.PDU) pdu.PDU {
 	if srv.inShut.Load() {
 		status = pdu.ESME_RSYSERR
 	} else if srv.Auth != nil {
-		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+		timeout := srv.AuthTimeout
+		if timeout <= 0 {
+			timeout = defaultAuthTimeout
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, timeout)
 		status = srv.Auth(ctx, br)
 		cancel()
 	}
@@ -327,6 +381,10 @@ func (srv *Server) bind(s *Session, p pdu.PDU) pdu.PDU {
 	}
 	id := b.SystemID
 	s.systemID.Store(&id)
+	if br.Value != nil {
+		v := br.Value
+		s.value.Store(&v)
+	}
 	s.peerVer.Store(uint32(b.InterfaceVersion))
 	// The state changes before the response goes out, so requests the
 	// client pipelines right behind it are accepted.
@@ -342,39 +400,190 @@ func (srv *Server) systemID() string {
 	return srv.SystemID
 }
 
-// Sessions returns the bound sessions of an ESME by system_id, or of every
-// ESME when systemID is "".
+// index adds a session that has just bound (its bind response queued) to
+// the index; a session closed meanwhile stays out.
+func (srv *Server) index(s *Session) {
+	id := s.SystemID()
+	srv.idxMu.Lock()
+	defer srv.idxMu.Unlock()
+	// (track, which unindexes, runs after the CLOSED state is stored.)
+	if s.State() == StateClosed {
+		return
+	}
+	v, _ := srv.bound.LoadOrStore(id, &boundSet{})
+	set := v.(*boundSet)
+	var list []*Session
+	if p := set.list.Load(); p != nil {
+		list = append(list, *p...)
+	}
+	list = append(list, s)
+	set.list.Store(&list)
+}
+
+// unindex removes a closing session from the index.
+func (srv *Server) unindex(s *Session) {
+	id := s.SystemID()
+	srv.idxMu.Lock()
+	defer srv.idxMu.Unlock()
+	v, ok := srv.bound.Load(id)
+	if !ok {
+		return
+	}
+	set := v.(*boundSet)
+	p := set.list.Load()
+	if p == nil {
+		return
+	}
+	var list []*Session
+	for _, x := range *p {
+		if x != s {
+			list = append(list, x)
+		}
+	}
+	if len(list) == len(*p) {
+		return
+	}
+	if len(list) == 0 {
+		srv.bound.Delete(id)
+		set.list.Store(nil)
+		return
+	}
+	set.list.Store(&list)
+}
+
+// boundTo returns the indexed sessions of systemID, and their set.
+func (srv *Server) boundTo(systemID string) ([]*Session, *boundSet) {
+	v, ok := srv.bound.Load(systemID)
+	if !ok {
+		return nil, nil
+	}
+	set := v.(*boundSet)
+	if p := set.list.Load(); p != nil {
+		return *p, set
+	}
+	return nil, set
+}
+
+// Sessions returns the bound sessions of an ESME by system_id (from an
+// index: the cost does not grow with the sessions of other ESMEs), or of
+// every ESME when systemID is "".
 func (srv *Server) Sessions(systemID string) []*Session {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
 	var out []*Session
-	for s := range srv.sessions {
-		if s.State().Bound() && (systemID == "" || s.SystemID() == systemID) {
+	if systemID == "" {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		for s := range srv.sessions {
+			if s.State().Bound() {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	list, _ := srv.boundTo(systemID)
+	for _, s := range list {
+		if s.State().Bound() {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// Deliver sends a deliver_sm (or data_sm, alert_notification) to a bound
-// receiver or transceiver session of systemID, spreading over the sessions
-// it has, and waits for the response. It returns ErrNotBound when the ESME
-// has no such session.
-func (srv *Server) Deliver(ctx context.Context, systemID string, p pdu.PDU) (pdu.PDU, error) {
-	var rx []*Session
-	for _, s := range srv.Sessions(systemID) {
-		if s.State().canDeliver() && !s.unbinding.Load() {
-			rx = append(rx, s)
+// pickReceiver returns the bound receiver or transceiver session of
+// systemID with the fewest deliveries in flight, starting the search at a
+// rotating index so that ties spread evenly, skipping those in tried; nil
+// when there is none.
+func (srv *Server) pickReceiver(systemID string, tried []*Session) *Session {
+	list, set := srv.boundTo(systemID)
+	if len(list) == 0 {
+		return nil
+	}
+	start := int(set.rr.Add(1) % uint32(len(list)))
+	var best *Session
+	bestLoad := int(^uint(0) >> 1)
+	for i := range list {
+		s := list[(start+i)%len(list)]
+		if !s.State().canDeliver() || s.unbinding.Load() || slices.Contains(tried, s) {
+			continue
+		}
+		if load := s.window.inFlight(); load < bestLoad {
+			best, bestLoad = s, load
+			if load == 0 {
+				break
+			}
 		}
 	}
-	if len(rx) == 0 {
-		return nil, ErrNotBound
+	return best
+}
+
+// unsent reports whether err says a PDU was not sent because its session
+// is going away (closed, unbinding, no longer bound): another session of
+// the ESME may take it.
+func unsent(err error) bool {
+	var se *StateError
+	return errors.Is(err, ErrClosed) || errors.Is(err, ErrUnbinding) || errors.As(err, &se)
+}
+
+// Deliver sends a deliver_sm (or data_sm, alert_notification) to a bound
+// receiver or transceiver session of systemID, the one with the fewest
+// deliveries in flight, and waits for the response (alert_notification,
+// which has none: until it is queued). A session found going away before
+// the PDU was sent is passed over for the next. It returns ErrNotBound when
+// the ESME has no such session.
+func (srv *Server) Deliver(ctx context.Context, systemID string, p pdu.PDU) (pdu.PDU, error) {
+	var tried []*Session
+	for {
+		s := srv.pickReceiver(systemID, tried)
+		if s == nil {
+			return nil, ErrNotBound
+		}
+		if !p.CommandID().HasResponse() {
+			err := s.WritePDU(p)
+			if unsent(err) {
+				tried = append(tried, s)
+				continue
+			}
+			return nil, err
+		}
+		c, err := s.startCall(ctx, p, nil, true, 0)
+		if unsent(err) {
+			tried = append(tried, s)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.await(ctx, c)
 	}
-	s := rx[srv.deliverRR.Add(1)%uint64(len(rx))]
-	if !p.CommandID().HasResponse() {
-		return nil, s.Send(p)
+}
+
+// DeliverAsync is Deliver that does not wait for the response: it picks a
+// session as Deliver does and sends p with CallAsync (waiting, within ctx,
+// only for room in that session's window). It returns ErrNotBound at once
+// when the ESME has no receiver or transceiver session. When it returns
+// nil, done is called exactly once, with the response or error, as
+// CallAsync calls it (from the session's reader or timer: it must not
+// block; the response is lent to it with ReusePDUs); when it returns an
+// error, done is never called. For alert_notification, which gets no
+// response, done(nil, nil) is called before DeliverAsync returns.
+func (srv *Server) DeliverAsync(ctx context.Context, systemID string, p pdu.PDU, done func(resp pdu.PDU, err error)) error {
+	var tried []*Session
+	for {
+		s := srv.pickReceiver(systemID, tried)
+		if s == nil {
+			return ErrNotBound
+		}
+		var err error
+		if p.CommandID().HasResponse() {
+			err = s.CallAsync(ctx, p, done)
+		} else if err = s.WritePDU(p); err == nil {
+			done(nil, nil)
+		}
+		if unsent(err) {
+			tried = append(tried, s)
+			continue
+		}
+		return err
 	}
-	return s.Call(ctx, p)
 }
 
 // Outbind connects to an ESME at addr and sends outbind; the ESME is expected
@@ -393,7 +602,7 @@ func (srv *Server) Outbind(ctx context.Context, addr, systemID, password string)
 	}
 	ob := &pdu.Outbind{SystemID: systemID, Password: password}
 	ob.SequenceNumber = s.nextSeq()
-	if err := s.write(ob); err != nil {
+	if err := s.put(ob, true); err != nil {
 		s.Close()
 		return nil, err
 	}

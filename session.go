@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,120 +15,12 @@ import (
 	"github.com/smppkit/smpp/pdu"
 )
 
-// Role says which end of an SMPP link a session is.
-type Role uint8
-
-const (
-	// ESME is the application end: it binds, submits, receives deliveries.
-	ESME Role = iota
-	// SMSC is the message-centre end (v5.0: MC): it accepts binds.
-	SMSC
-)
-
-func (r Role) String() string {
-	if r == SMSC {
-		return "SMSC"
-	}
-	return "ESME"
-}
-
-// Errors a session call can return besides a peer's pdu.Status.
-var (
-	// ErrClosed: the session is closed (or closed while the call waited).
-	ErrClosed = errors.New("smpp: session closed")
-	// ErrTimeout: no response came within the response timeout.
-	ErrTimeout = errors.New("smpp: response timeout")
-	// ErrUnbinding: the session is unbinding and takes no new requests.
-	ErrUnbinding = errors.New("smpp: session is unbinding")
-	// ErrPeerDead: the peer stopped answering enquire_link.
-	ErrPeerDead = errors.New("smpp: peer stopped answering enquire_link")
-	// ErrNotBound: no bound session is available (a client that is
-	// reconnecting, configured to fail fast).
-	ErrNotBound = errors.New("smpp: not bound")
-)
-
-// StateError is returned for a request the session state does not allow,
-// before anything is sent.
-type StateError struct {
-	Command pdu.CommandID
-	State   State
-	Role    Role
-}
-
-func (e *StateError) Error() string {
-	return fmt.Sprintf("smpp: %s may not send %s in state %s", e.Role, e.Command, e.State)
-}
-
-// Unwrap makes errors.Is(err, pdu.ESME_RINVBNDSTS) true.
-func (e *StateError) Unwrap() error { return pdu.ESME_RINVBNDSTS }
-
-// Direction tells a trace hook whether a PDU was sent or received.
-type Direction uint8
-
-const (
-	Received Direction = iota
-	Sent
-)
-
-func (d Direction) String() string {
-	if d == Sent {
-		return "sent"
-	}
-	return "received"
-}
-
-// settings are the knobs a Session runs with; Client options and Server
-// fields fill them in.
-type settings struct {
-	window          int
-	inboundWindow   int
-	windowFull      pdu.Status
-	responseTimeout time.Duration
-	enquireInterval time.Duration
-	inactivity      time.Duration
-	bindTimeout     time.Duration
-	writeTimeout    time.Duration
-	maxLength       int
-	decode          pdu.DecodeOptions
-	logger          *slog.Logger
-	trace           func(s *Session, d Direction, p pdu.PDU)
-	handler         Handler
-	reuse           bool // ReusePDUs
-	// bind decides an inbound bind (server side); nil refuses binds.
-	bind func(s *Session, p pdu.PDU) pdu.PDU
-	// onState is told about state changes (server bookkeeping).
-	onState func(s *Session, st State)
-}
-
-func (c *settings) defaults() {
-	if c.window <= 0 {
-		c.window = 10
-	}
-	if c.inboundWindow <= 0 {
-		c.inboundWindow = c.window
-	}
-	if c.windowFull == 0 {
-		c.windowFull = pdu.ESME_RMSGQFUL
-	}
-	if c.responseTimeout <= 0 {
-		c.responseTimeout = 30 * time.Second
-	}
-	if c.writeTimeout <= 0 {
-		c.writeTimeout = 30 * time.Second
-	}
-	if c.maxLength <= 0 {
-		c.maxLength = pdu.DefaultMaxLength
-	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
-	}
-}
-
 // Session is one SMPP connection, either end. It runs one reader and one
 // writer goroutine; the writer sends whatever has been queued since its last
 // write in one system call. Requests to the peer go through a window of at
-// most Window outstanding; requests from the peer are handled concurrently,
-// up to the inbound window, by the Handler.
+// most the outbound window outstanding; requests from the peer go to the
+// Handler, at most the inbound window of them at once, as its HandlerMode
+// says.
 type Session struct {
 	id   uint64
 	conn net.Conn
@@ -144,20 +35,10 @@ type Session struct {
 	unbinding atomic.Bool
 	binding   atomic.Bool            // a bind is being decided (server side)
 	systemID  atomic.Pointer[string] // the ESME's system_id once bound
+	value     atomic.Pointer[any]    // what Auth put in BindRequest.Value
 	peerVer   atomic.Uint32          // the peer's interface version, if known
 
-	// writing
-	wmu   sync.Mutex // guards wbuf, enc and werr
-	wbuf  []byte
-	enc   pdu.Encoder
-	wio   sync.Mutex // serialises writes to conn; guards spare
-	spare []byte
-	werr  error
-	wkick chan struct{}
-	// holdKick is set while the reader has more PDUs buffered: what is
-	// written meanwhile waits for the end of the batch, so a batch of
-	// requests gets its responses in as few writes as possible.
-	holdKick atomic.Bool
+	wr writer // the outbound half (writer.go)
 
 	// outbound requests
 	seq     atomic.Uint32
@@ -170,6 +51,7 @@ type Session struct {
 	reader     *pdu.Reader
 	reading    atomic.Pointer[readerState] // the current reader's
 	concurrent atomic.Bool
+	watched    atomic.Bool // on the monitor's list (monitor.go)
 
 	// inbound requests being handled, and the workers handling them
 	inflight atomic.Int32
@@ -182,7 +64,6 @@ type Session struct {
 	recvSeen atomic.Bool  // a PDU arrived since the last tick
 	dataSeen atomic.Bool  // … other than enquire_link(_resp)
 	clock    atomic.Int64 // unix nanos, refreshed every tick
-	writing  atomic.Int64 // unix nanos when the current write began, 0 if none
 	tick     time.Duration
 
 	closeOnce sync.Once
@@ -196,6 +77,7 @@ type Session struct {
 	cancel context.CancelFunc
 }
 
+// newSession makes a session on conn.
 func newSession(conn net.Conn, role Role, cfg settings) *Session {
 	cfg.defaults()
 	s := &Session{
@@ -203,18 +85,19 @@ func newSession(conn net.Conn, role Role, cfg settings) *Session {
 		conn:    conn,
 		role:    role,
 		cfg:     cfg,
-		wbuf:    make([]byte, 0, 16<<10),
-		spare:   make([]byte, 0, 16<<10),
-		wkick:   make(chan struct{}, 1),
-		window:  newWindow(cfg.window),
-		pending: newPendingCalls(cfg.window),
+		window:  newWindow(cfg.outboundWindow),
+		pending: newPendingCalls(cfg.outboundWindow),
 		closed:  make(chan struct{}),
 		flushed: make(chan struct{}),
 		jobs:    make(chan job, cfg.inboundWindow),
 		reuse:   cfg.reuse && cfg.trace == nil,
 	}
+	s.wr = newWriter(conn, &s.stats)
+	if cfg.handlerMode == HandleConcurrent {
+		s.concurrent.Store(true)
+	}
 	s.log = cfg.logger.With("remote", conn.RemoteAddr().String(), "role", role.String())
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ctx, s.cancel = context.WithCancel(cfg.base)
 	s.clock.Store(time.Now().UnixNano())
 	s.tick = cfg.timerTick()
 	return s
@@ -222,9 +105,6 @@ func newSession(conn net.Conn, role Role, cfg settings) *Session {
 
 func (s *Session) start() {
 	s.reader = pdu.NewReaderSize(s.conn, s.cfg.maxLength, 64<<10)
-	if s.cfg.handler != nil {
-		watch(s)
-	}
 	go s.readLoop()
 	go s.writeLoop()
 	go s.timerLoop()
@@ -268,6 +148,17 @@ func (s *Session) SystemID() string {
 	return ""
 }
 
+// Value returns what the server's Auth put in BindRequest.Value for this
+// session's bind (a gateway's account, say), nil before the bind or when it
+// put nothing. It is set before the session is bound, so a handler always
+// sees it.
+func (s *Session) Value() any {
+	if p := s.value.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // RemoteAddr returns the peer's address (after PROXY protocol, if any).
 func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
 
@@ -293,8 +184,12 @@ func (s *Session) Err() error {
 	}
 }
 
-// Window returns the session's window: how many requests may be in flight.
-func (s *Session) Window() int { return int(s.window.max) }
+// OutboundWindow returns how many requests to the peer may be in flight.
+func (s *Session) OutboundWindow() int { return int(s.window.max) }
+
+// InboundWindow returns how many requests from the peer may be handled at
+// once.
+func (s *Session) InboundWindow() int { return s.cfg.inboundWindow }
 
 // InFlight returns the number of requests sent and not yet answered.
 func (s *Session) InFlight() int { return s.window.inFlight() }
@@ -345,10 +240,15 @@ func (s *Session) Call(ctx context.Context, req pdu.PDU) (pdu.PDU, error) {
 
 // call is Call; a bind passes the state its success leads to.
 func (s *Session) call(ctx context.Context, req pdu.PDU, bound State) (pdu.PDU, error) {
-	c, err := s.sendMode(ctx, req, nil, true, bound)
+	c, err := s.startCall(ctx, req, nil, true, bound)
 	if err != nil {
 		return nil, err
 	}
+	return s.await(ctx, c)
+}
+
+// await waits for a synchronous call's outcome, within ctx.
+func (s *Session) await(ctx context.Context, c *call) (pdu.PDU, error) {
 	select {
 	case r := <-c.ch:
 		callPool.Put(c)
@@ -370,12 +270,9 @@ func (s *Session) call(ctx context.Context, req pdu.PDU, bound State) (pdu.PDU, 
 // slices) stay valid; copy the struct (q := *resp.(*pdu.SubmitSMResp)) to
 // keep it.
 func (s *Session) CallAsync(ctx context.Context, req pdu.PDU, done func(resp pdu.PDU, err error)) error {
-	_, err := s.send(ctx, req, done)
+	_, err := s.startCall(ctx, req, done, true, 0)
 	return err
 }
-
-// ErrWindowFull is returned by TryCallAsync when the window has no room.
-var ErrWindowFull = errors.New("smpp: window full")
 
 // TryCallAsync is CallAsync that never waits: with the window full it
 // returns ErrWindowFull at once. It is safe to call from a done callback,
@@ -384,25 +281,19 @@ var ErrWindowFull = errors.New("smpp: window full")
 // freed is already back in the window): a closed loop with no goroutine
 // switch per request.
 func (s *Session) TryCallAsync(req pdu.PDU, done func(resp pdu.PDU, err error)) error {
-	_, err := s.sendNoWait(req, done)
+	_, err := s.startCall(context.Background(), req, done, false, 0)
 	return err
 }
 
-func (s *Session) send(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error)) (*call, error) {
-	return s.sendMode(ctx, req, cb, true, 0)
-}
-
-func (s *Session) sendNoWait(req pdu.PDU, cb func(pdu.PDU, error)) (*call, error) {
-	return s.sendMode(context.Background(), req, cb, false, 0)
-}
-
-// sendMode queues a request. For a synchronous call (cb nil) it returns the
-// call to wait on; an asynchronous call's done is called exactly once when
-// sendMode returns nil, and never when it returns an error.
-func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error), wait bool, bound State) (*call, error) {
+// startCall queues a request whose response is awaited: Call, CallAsync
+// and TryCallAsync (wait false: never wait for window room) all start here.
+// For a synchronous call (cb nil) it returns the call to wait on; an
+// asynchronous call's cb is called exactly once when startCall returns nil,
+// and never when it returns an error.
+func (s *Session) startCall(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, error), wait bool, bound State) (*call, error) {
 	id := req.CommandID()
 	if !id.HasResponse() {
-		return nil, fmt.Errorf("smpp: %s has no response; use Send", id)
+		return nil, fmt.Errorf("smpp: %s has no response; use WritePDU", id)
 	}
 	if err := s.checkSend(id); err != nil {
 		return nil, err
@@ -451,7 +342,7 @@ func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, er
 	// itself (it is about to wait anyway): a window-bound producer then
 	// costs no writer wake-ups at all.
 	full := s.window.full()
-	if err := s.writeKick(req, !full); err != nil {
+	if err := s.put(req, !full); err != nil {
 		if s.forget(seq) {
 			c.cb = nil
 			callPool.Put(c)
@@ -465,7 +356,7 @@ func (s *Session) sendMode(ctx context.Context, req pdu.PDU, cb func(pdu.PDU, er
 		}
 		return c, nil
 	}
-	if full && !s.holdKick.Load() {
+	if full && !s.wr.hold.Load() {
 		// (While the reader holds writes, it flushes at the end of its batch.)
 		s.flushNow()
 	}
@@ -500,9 +391,13 @@ func (c *call) complete(resp pdu.PDU, err error) (free bool) {
 	return false
 }
 
-// Send sends a PDU that gets no response (alert_notification, outbind,
-// generic_nack) or a response the caller built itself.
-func (s *Session) Send(p pdu.PDU) error {
+// WritePDU queues a PDU for the wire and returns: no response is awaited or
+// matched (Call and CallAsync are for requests that get one). It is for
+// PDUs that get no response (alert_notification, outbind, generic_nack) and
+// for responses the caller built itself. A request is checked against the
+// session state and given a sequence number unless it has one; a response
+// goes out as it is.
+func (s *Session) WritePDU(p pdu.PDU) error {
 	id := p.CommandID()
 	if !id.IsResponse() {
 		if err := s.checkSend(id); err != nil {
@@ -515,7 +410,7 @@ func (s *Session) Send(p pdu.PDU) error {
 			p.Head().SequenceNumber = s.nextSeq()
 		}
 	}
-	return s.write(p)
+	return s.put(p, true)
 }
 
 func (s *Session) checkSend(id pdu.CommandID) error {
@@ -540,73 +435,46 @@ func (s *Session) closedErr() error {
 	return ErrClosed
 }
 
-// write queues p for the writer goroutine.
-func (s *Session) write(p pdu.PDU) error { return s.writeKick(p, true) }
+// put queues p for the wire and, if kick, wakes the writer (unless the
+// reader is holding writes until the end of its batch). Every PDU the
+// session sends goes through here, and is traced and counted here.
+func (s *Session) put(p pdu.PDU, kick bool) error { return s.putThen(p, kick, nil, nil) }
 
-// writeKick queues p and, if kick, wakes the writer (unless the reader is
-// holding writes until the end of its batch).
-func (s *Session) writeKick(p pdu.PDU, kick bool) error {
+// putReleasing is put that decrements release as the writer's put does.
+func (s *Session) putReleasing(p pdu.PDU, kick bool, release *atomic.Int32) error {
+	return s.putThen(p, kick, release, nil)
+}
+
+// putThen is put with the writer's putThen.
+func (s *Session) putThen(p pdu.PDU, kick bool, release *atomic.Int32, then func()) error {
 	if s.cfg.trace != nil {
 		s.cfg.trace(s, Sent, p)
 	}
-	s.wmu.Lock()
-	if s.werr != nil {
-		err := s.werr
-		s.wmu.Unlock()
+	if err := s.wr.putThen(p, release, then); err != nil {
 		return err
 	}
-	buf, err := s.enc.Append(s.wbuf, p)
-	s.wbuf = buf
-	if err == nil {
-		s.stats.sent(p.CommandID(), p.Head().CommandStatus)
-	}
-	s.wmu.Unlock()
-	if err != nil {
-		return err
-	}
-	if kick && !s.holdKick.Load() {
-		s.kick()
+	if kick && !s.wr.hold.Load() {
+		s.wr.kick()
 	}
 	return nil
 }
 
-func (s *Session) kick() {
-	select {
-	case s.wkick <- struct{}{}:
-	default:
-	}
-}
-
-func (s *Session) queued() int {
-	s.wmu.Lock()
-	n := len(s.wbuf)
-	s.wmu.Unlock()
-	return n
-}
+// respond queues a response the session itself gives.
+func (s *Session) respond(req pdu.PDU, st pdu.Status) { s.put(pdu.NewResponse(req, st), true) }
 
 func (s *Session) writeLoop() {
 	defer close(s.flushed)
 	for {
 		var closing bool
 		select {
-		case <-s.wkick:
-			// Give the goroutines that woke us a moment to queue more:
-			// one system call for many PDUs is what makes throughput.
-			// Keep yielding while more keeps arriving, up to 32 KiB.
-			for n, i := s.queued(), 0; i < 64 && n < 32<<10; i++ {
-				runtime.Gosched()
-				m := s.queued()
-				if m == n {
-					break
-				}
-				n = m
-			}
+		case <-s.wr.kickCh:
+			s.wr.gather()
 		case <-s.closed:
 			closing = true
 		}
-		s.wio.Lock()
+		s.wr.io.Lock()
 		err := s.flushLocked()
-		s.wio.Unlock()
+		s.wr.io.Unlock()
 		if err != nil || closing {
 			s.conn.Close()
 			return
@@ -619,47 +487,32 @@ func (s *Session) writeLoop() {
 // The reader calls it at the end of a batch: one goroutine switch fewer per
 // batch than waking the writer.
 func (s *Session) flushNow() {
-	if !s.wio.TryLock() {
-		s.kick()
+	if !s.wr.io.TryLock() {
+		s.wr.kick()
 		return
 	}
 	s.flushLocked()
-	s.wio.Unlock()
+	s.wr.io.Unlock()
 }
 
 // readerFlush is flushNow for the reader; it reports whether the monitor
 // handed reading to a new goroutine while this one was blocked writing.
 func (s *Session) readerFlush(rs *readerState) (takenOver bool) {
-	if !s.wio.TryLock() {
-		s.kick()
+	if !s.wr.io.TryLock() {
+		s.wr.kick()
 		return false
 	}
 	rs.busy(readerWriting)
 	s.flushLocked()
-	s.wio.Unlock()
+	s.wr.io.Unlock()
 	return !rs.idle(readerWriting)
 }
 
-// flushLocked writes the queued octets in one system call; s.wio is held.
+// flushLocked writes what is queued; s.wr.io is held. A failed write closes
+// the session.
 func (s *Session) flushLocked() error {
-	s.wmu.Lock()
-	buf := s.wbuf
-	s.wbuf = s.spare[:0]
-	s.wmu.Unlock()
-	if len(buf) == 0 {
-		s.spare = buf
-		return nil
-	}
-	s.writing.Store(s.clock.Load())
-	_, err := s.conn.Write(buf)
-	s.writing.Store(0)
-	s.stats.writes.Add(1)
-	s.stats.bytesWritten.Add(uint64(len(buf)))
-	s.spare = buf
+	err := s.wr.flushLocked(s.clock.Load())
 	if err != nil {
-		s.wmu.Lock()
-		s.werr = fmt.Errorf("%w: write: %w", ErrClosed, err)
-		s.wmu.Unlock()
 		s.shutdown(err)
 	}
 	return err
@@ -691,8 +544,8 @@ func (s *Session) readLoop() {
 		// in one system call before the reader blocks for more.
 		if !r.HasNext() {
 			s.stats.flushReceived(rs)
-			if s.holdKick.Load() {
-				s.holdKick.Store(false)
+			if s.wr.hold.Load() {
+				s.wr.hold.Store(false)
 			}
 			if s.readerFlush(rs) {
 				takenOver = true
@@ -700,9 +553,12 @@ func (s *Session) readLoop() {
 			}
 		}
 		b, err := r.Next()
-		if err == nil && !s.holdKick.Load() {
-			s.holdKick.Store(true)
+		if err == nil && !s.wr.hold.Load() {
+			s.wr.hold.Store(true)
 		}
+		// Whether requests wait behind this one: what tells a handler
+		// that holds its session up (monitor.go) from a slow one alone.
+		rs.queued = r.HasNext()
 		if err != nil {
 			var pe *pdu.Error
 			if errors.As(err, &pe) {
@@ -710,7 +566,7 @@ func (s *Session) readLoop() {
 				// since the stream cannot be resynchronised.
 				s.stats.decodeErrors.Add(1)
 				s.log.Warn("unframeable PDU; closing", "err", err)
-				s.Send(pdu.Reply(pe))
+				s.put(pdu.Reply(pe), true)
 				s.shutdown(err)
 				return
 			}
@@ -802,7 +658,7 @@ func (s *Session) badPDU(err error) {
 		return
 	}
 	if reply := pdu.Reply(pe); reply != nil {
-		s.Send(reply)
+		s.put(reply, true)
 	}
 }
 
@@ -845,15 +701,15 @@ func (s *Session) request(p pdu.PDU, rs *readerState, req *Request) (next *Reque
 	st := s.State()
 	switch id {
 	case pdu.EnquireLinkID:
-		s.Send(pdu.NewResponse(p, pdu.ESME_ROK))
+		s.respond(p, pdu.ESME_ROK)
 		return
 	case pdu.UnbindID:
 		if !st.Bound() {
-			s.Send(pdu.NewResponse(p, pdu.ESME_RINVBNDSTS))
+			s.respond(p, pdu.ESME_RINVBNDSTS)
 			return
 		}
 		s.setState(StateUnbound)
-		s.Send(pdu.NewResponse(p, pdu.ESME_ROK))
+		s.respond(p, pdu.ESME_ROK)
 		s.log.Info("peer unbound")
 		s.shutdown(errPeerUnbound)
 		return
@@ -862,67 +718,50 @@ func (s *Session) request(p pdu.PDU, rs *readerState, req *Request) (next *Reque
 			break // the state check below answers ESME_RINVBNDSTS
 		}
 		if st.Bound() {
-			s.Send(pdu.NewResponse(p, pdu.ESME_RALYBND))
+			s.respond(p, pdu.ESME_RALYBND)
 			return
 		}
 		if st != StateOpen && st != StateOutbound {
-			s.Send(pdu.NewResponse(p, pdu.ESME_RINVBNDSTS))
+			s.respond(p, pdu.ESME_RINVBNDSTS)
 			return
 		}
 		if s.cfg.bind == nil {
-			s.Send(pdu.NewResponse(p, pdu.ESME_RINVCMDID))
+			s.respond(p, pdu.ESME_RINVCMDID)
 			return
 		}
 		// One bind at a time: a second one pipelined behind the first
 		// must not be decided while the first still is.
 		if !s.binding.CompareAndSwap(false, true) {
-			s.Send(pdu.NewResponse(p, pdu.ESME_RALYBND))
+			s.respond(p, pdu.ESME_RALYBND)
 			return
 		}
 		// Binding (authentication) may block: do it off the reader.
 		go func() {
 			resp := s.cfg.bind(s, p)
-			if resp != nil {
-				s.Send(resp)
+			ok := resp != nil && resp.Head().CommandStatus == pdu.ESME_ROK
+			var then func()
+			if ok && s.cfg.onBound != nil {
+				// Told as the response is queued: nothing sent to the
+				// session can go out before its bind_resp, and the
+				// ESME cannot see itself bound before the server does.
+				then = func() { s.cfg.onBound(s) }
 			}
-			if resp == nil || resp.Head().CommandStatus != pdu.ESME_ROK {
+			if resp != nil {
+				s.putThen(resp, true, nil, then)
+			}
+			if !ok {
 				s.binding.Store(false) // refused: the ESME may try again
 			}
 		}()
 		return
 	}
-	if !allowed(peerRole(s.role), st, id) {
+	if a := s.admit(id, st); a != admitted {
 		if id.HasResponse() {
-			s.Send(pdu.NewResponse(p, pdu.ESME_RINVBNDSTS))
-		}
-		return
-	}
-	if s.unbinding.Load() {
-		if id.HasResponse() {
-			// Going away: the MC is unavailable, the ESME asks for a retry.
-			st := pdu.ESME_RSYSERR
-			if s.role == ESME {
-				st = pdu.ESME_RX_T_APPN
+			if a == refusedWindow {
+				s.stats.windowRejects.Add(1)
 			}
-			s.Send(pdu.NewResponse(p, st))
+			s.respond(p, s.refusal(a, id))
 		}
-		return
-	}
-	if s.cfg.handler == nil {
-		if id.HasResponse() {
-			// Nobody takes these here: a temporary error keeps a
-			// delivery at the SMSC instead of acknowledging it away.
-			st := pdu.ESME_RINVCMDID
-			if id == pdu.DeliverSMID || id == pdu.DataSMID {
-				st = pdu.ESME_RX_T_APPN
-			}
-			s.Send(pdu.NewResponse(p, st))
-		}
-		return
-	}
-	if id.HasResponse() && int(s.inflight.Load()) >= s.cfg.inboundWindow {
-		s.stats.windowRejects.Add(1)
-		s.Send(pdu.NewResponse(p, s.cfg.windowFull))
 		return
 	}
 	s.inflight.Add(1)
@@ -931,17 +770,78 @@ func (s *Session) request(p pdu.PDU, rs *readerState, req *Request) (next *Reque
 	}
 	req.PDU = p
 	if !s.concurrent.Load() {
-		rs.busy(readerInHandler)
+		state := readerInHandler
+		if rs.queued {
+			state = readerInHandlerQueued
+		}
+		rs.busy(state)
+		if s.cfg.handlerMode == HandleAuto && !s.watched.Load() {
+			watch(s) // (the monitor lets go of it once it is idle)
+		}
 		s.serve(req)
 		if !req.recyclable() {
 			next = nil
 		} else {
 			req.recycle() // (no pool: the reader goes on with it)
 		}
-		return next, !rs.idle(readerInHandler)
+		return next, !rs.idle(state)
 	}
 	s.enqueue(job{req: req})
 	return nil, false
+}
+
+// admission is what the session says to a request from the peer for the
+// Handler.
+type admission uint8
+
+const (
+	admitted         admission = iota
+	refusedState               // the session state does not allow it
+	refusedUnbinding           // the session is going away
+	refusedNoHandler           // nobody takes requests here
+	refusedWindow              // the inbound window is full
+)
+
+// admit is the one check of a request for the Handler (dispatch asks it
+// before handing raw octets to a worker, request before handling a decoded
+// PDU): the session state, unbinding, a handler, room in the inbound
+// window. Requests without a response are never refused for the window.
+func (s *Session) admit(id pdu.CommandID, st State) admission {
+	switch {
+	case !allowed(peerRole(s.role), st, id):
+		return refusedState
+	case s.unbinding.Load():
+		return refusedUnbinding
+	case s.cfg.handler == nil:
+		return refusedNoHandler
+	case id.HasResponse() && int(s.inflight.Load()) >= s.cfg.inboundWindow:
+		return refusedWindow
+	}
+	return admitted
+}
+
+// refusal is the status that answers a request admit refused.
+func (s *Session) refusal(a admission, id pdu.CommandID) pdu.Status {
+	switch a {
+	case refusedState:
+		return pdu.ESME_RINVBNDSTS
+	case refusedUnbinding:
+		// Going away: the MC is unavailable, the ESME asks for a retry.
+		if s.role == ESME {
+			return pdu.ESME_RX_T_APPN
+		}
+		return pdu.ESME_RSYSERR
+	case refusedNoHandler:
+		// A temporary error keeps a delivery at the SMSC instead of
+		// acknowledging it away.
+		if id == pdu.DeliverSMID || id == pdu.DataSMID {
+			return pdu.ESME_RX_T_APPN
+		}
+		return pdu.ESME_RINVCMDID
+	case refusedWindow:
+		return s.cfg.windowFull
+	}
+	return pdu.ESME_ROK
 }
 
 // job is a request for a worker: raw octets to decode, or a decoded request.
@@ -954,20 +854,17 @@ type job struct {
 // the reader only frames and checks the header, and the workers decode in
 // parallel. It reports false for what the reader must decode itself:
 // responses, session management (binds, unbind, enquire_link), unknown
-// commands, and requests the state or the window refuse (answered from the
-// header).
+// commands, requests without a response, and requests admit refuses
+// (request answers them).
 func (s *Session) dispatch(b []byte, rs *readerState) bool {
 	id := pdu.CommandID(binary.BigEndian.Uint32(b[4:]))
-	if !s.forHandler(id) || !s.concurrent.Load() || s.unbinding.Load() {
+	if !s.concurrent.Load() || !id.HasResponse() || !s.forHandler(id) || !pdu.Known(id) {
 		return false
 	}
-	if !id.HasResponse() || !allowed(peerRole(s.role), s.State(), id) || int(s.inflight.Load()) >= s.cfg.inboundWindow {
+	if s.admit(id, s.State()) != admitted {
 		return false
 	}
-	if !pdu.Known(id) {
-		return false
-	}
-	if id != pdu.EnquireLinkID && !s.dataSeen.Load() {
+	if !s.dataSeen.Load() {
 		s.dataSeen.Store(true)
 	}
 	s.stats.received(rs, id, pdu.Status(binary.BigEndian.Uint32(b[8:])))
@@ -1019,8 +916,6 @@ func (s *Session) work() {
 	}
 }
 
-var errPeerUnbound = errors.New("smpp: peer unbound")
-
 func (s *Session) serve(req *Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -1053,11 +948,7 @@ func (s *Session) shutdown(err error) {
 		s.state.Store(int32(StateClosed))
 		// What was queued before the close still goes out; nothing
 		// after it does, and its writer learns so.
-		s.wmu.Lock()
-		if s.werr == nil {
-			s.werr = s.closedErr()
-		}
-		s.wmu.Unlock()
+		s.wr.fail(s.closedErr())
 		unwatch(s)
 		close(s.closed)
 		s.cancel()
@@ -1129,18 +1020,6 @@ func (s *Session) Unbind(ctx context.Context) error {
 	return nil
 }
 
-// timerTick is how often the timer goroutine looks: a quarter of the
-// shortest timer, within 5 ms..1 s.
-func (c *settings) timerTick() time.Duration {
-	tick := c.responseTimeout / 4
-	for _, d := range []time.Duration{c.enquireInterval / 4, c.inactivity / 4, c.bindTimeout / 4} {
-		if d > 0 && d < tick {
-			tick = d
-		}
-	}
-	return min(max(tick, 5*time.Millisecond), time.Second)
-}
-
 func (s *Session) timerLoop() {
 	t := time.NewTicker(s.tick)
 	defer t.Stop()
@@ -1162,7 +1041,7 @@ func (s *Session) timerLoop() {
 			if s.dataSeen.Swap(false) {
 				lastData = now
 			}
-			if w := s.writing.Load(); w != 0 && now.UnixNano()-w > int64(s.cfg.writeTimeout) {
+			if w := s.wr.started.Load(); w != 0 && now.UnixNano()-w > int64(s.cfg.writeTimeout) {
 				s.log.Warn("peer does not read; closing", "write_timeout", s.cfg.writeTimeout)
 				s.shutdown(fmt.Errorf("smpp: write blocked for over %v", s.cfg.writeTimeout))
 				s.conn.Close()
@@ -1199,13 +1078,13 @@ func (s *Session) timerLoop() {
 				// Never wait for window room here: this goroutine is
 				// what times calls out. A full window is probe enough,
 				// since each of its calls times out if the peer is gone.
-				_, err := s.sendNoWait(&pdu.EnquireLink{}, func(_ pdu.PDU, err error) {
+				_, err := s.startCall(context.Background(), &pdu.EnquireLink{}, func(_ pdu.PDU, err error) {
 					probing.Store(false)
 					if errors.Is(err, ErrTimeout) {
 						s.log.Warn("peer does not answer enquire_link; closing")
 						s.shutdown(ErrPeerDead)
 					}
-				})
+				}, false, 0)
 				if err != nil {
 					probing.Store(false)
 				}

@@ -175,7 +175,7 @@ func TestWindowMakesCallersWait(t *testing.T) {
 	addr := testServer(t, &Server{Handler: bs})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{Window: 2})
+	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{OutboundWindow: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestWindowMakesCallersWait(t *testing.T) {
 
 func TestInboundWindowRefusesBeyondIt(t *testing.T) {
 	bs := &blockingServer{release: make(chan struct{})}
-	addr := testServer(t, &Server{Handler: bs, Window: 2, WindowFull: pdu.ESME_RTHROTTLED})
+	addr := testServer(t, &Server{Handler: bs, InboundWindow: 2, WindowFull: pdu.ESME_RTHROTTLED})
 	p := dialRaw(t, addr)
 	p.send(&pdu.BindTransmitter{Header: hdr(1), SystemID: "tx"})
 	p.expect(pdu.BindTransmitterRespID, 0, 1)
@@ -325,7 +325,7 @@ func TestPeerVanishesMidWindow(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{NoReconnect: true, Window: 10})
+	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{NoReconnect: true, OutboundWindow: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -648,7 +648,7 @@ func TestPoolSpreadsOverBinds(t *testing.T) {
 	addr := testServer(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := DialPool(ctx, "smpp://pool:pw@"+addr, 3, &ClientConfig{Window: 2})
+	p, err := DialPool(ctx, "smpp://pool:pw@"+addr, 3, &ClientConfig{OutboundWindow: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -689,7 +689,7 @@ func TestSlowHandlerDoesNotHoldUpTheSession(t *testing.T) {
 	})})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{Window: 10})
+	c, err := Dial(ctx, "smpp://u:p@"+addr, &ClientConfig{OutboundWindow: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

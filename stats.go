@@ -38,11 +38,11 @@ type Stats struct {
 }
 
 // counters cost the hot path next to nothing: PDUs sent are counted under
-// the write lock the encoder holds anyway (sentN), PDUs received by the
+// the writer's lock the encoder holds anyway (sentN), PDUs received by the
 // reader in runs of one command that it adds at the end of each batch
 // (recvN); error statuses go to a small map under a mutex.
 type counters struct {
-	sentN                                [64]uint64 // guarded by the session's wmu
+	sentN                                [64]uint64 // guarded by the session's writer.mu
 	recvN                                [64]atomic.Uint64
 	timeouts, windowWaits, windowRejects atomic.Uint64
 	unmatched, decodeErrors              atomic.Uint64
@@ -80,7 +80,7 @@ func commandIndex(id pdu.CommandID) int {
 	return i
 }
 
-// sent counts a PDU queued for writing; the session's wmu is held.
+// sent counts a PDU queued for writing; the session's writer.mu is held.
 func (c *counters) sent(id pdu.CommandID, st pdu.Status) {
 	c.sentN[commandIndex(id)]++
 	if st != pdu.ESME_ROK {
@@ -130,9 +130,7 @@ func (s *Session) Stats() Stats {
 		Unmatched: c.unmatched.Load(), DecodeErrors: c.decodeErrors.Load(),
 		Writes: c.writes.Load(), BytesWritten: c.bytesWritten.Load(), Takeovers: c.takeovers.Load(),
 	}
-	s.wmu.Lock()
-	sent := c.sentN
-	s.wmu.Unlock()
+	sent := s.wr.sentCounts()
 	for _, id := range allCommandIDs {
 		if n := sent[commandIndex(id)]; n > 0 {
 			st.Sent[id.String()] = n

@@ -31,11 +31,11 @@ func answerAtOnce(reuse bool) Handler {
 // in flight each, against a Server whose handler answers at once; reuse
 // sets ReusePDUs on both ends.
 func benchmarkThroughput(b *testing.B, conns, window int, reuse bool) {
-	addr := testServer(b, &Server{Handler: answerAtOnce(reuse), Window: window, ReusePDUs: reuse})
+	addr := testServer(b, &Server{Handler: answerAtOnce(reuse), InboundWindow: window, ReusePDUs: reuse})
 	ctx := context.Background()
 	clients := make([]*Client, conns)
 	for i := range clients {
-		c, err := Dial(ctx, "smpp://bench:pw@"+addr+"?bind=tx", &ClientConfig{Window: window, ReusePDUs: reuse})
+		c, err := Dial(ctx, "smpp://bench:pw@"+addr+"?bind=tx", &ClientConfig{OutboundWindow: window, ReusePDUs: reuse})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -110,8 +110,8 @@ func TestWriteCoalescingReport(t *testing.T) {
 	addr := testServer(t, &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
 		srvSess.Store(r.Session)
 		w.Respond(&pdu.SubmitSMResp{MessageID: "0a1b2c3d4e"})
-	}), Window: 100})
-	c, err := Dial(context.Background(), "smpp://bench:pw@"+addr+"?bind=tx", &ClientConfig{Window: 100})
+	}), InboundWindow: 100})
+	c, err := Dial(context.Background(), "smpp://bench:pw@"+addr+"?bind=tx", &ClientConfig{OutboundWindow: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func benchmarkServerSession(b *testing.B, reuse bool) {
 	chunks := (b.N + batch - 1) / batch
 	conn := &replayConn{chunk: chunk, want: int64(chunks * batch), done: make(chan struct{}), closed: make(chan struct{})}
 	conn.left.Store(int64(chunks))
-	srv := &Server{Window: 1000, ReusePDUs: reuse, Handler: answerAtOnce(reuse)}
+	srv := &Server{InboundWindow: 1000, ReusePDUs: reuse, Handler: answerAtOnce(reuse)}
 	b.ReportAllocs()
 	b.ResetTimer()
 	s := srv.startSession(conn, StateBoundTX)
@@ -283,7 +283,7 @@ func (c *answeringConn) Close() error {
 // from its callback (as smpp bench does), without the network.
 func benchmarkClientSession(b *testing.B, reuse bool) {
 	conn := newAnsweringConn()
-	s := newSession(conn, ESME, settings{window: 100, reuse: reuse})
+	s := newSession(conn, ESME, settings{outboundWindow: 100, reuse: reuse})
 	s.state.Store(int32(StateBoundTX))
 	s.start()
 	defer s.Close()

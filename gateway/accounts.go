@@ -230,6 +230,7 @@ func (g *Gateway) auth(ctx context.Context, b *smpp.BindRequest) pdu.Status {
 			return st
 		}
 	}
+	b.Value = a // the session keeps it: no lookup per PDU
 	return pdu.ESME_ROK
 }
 
@@ -256,7 +257,8 @@ func (g *Gateway) dynamicAccount(systemID string) *account {
 
 // accountOf returns the account a session bound as.
 func (g *Gateway) accountOf(s *smpp.Session) *account {
-	return g.lookupAccount(s.SystemID())
+	a, _ := s.Value().(*account)
+	return a
 }
 
 // lookupAccount finds an account by system_id, configured or dynamic.

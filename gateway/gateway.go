@@ -46,7 +46,8 @@ type Options struct {
 	PassThrough func(ctx context.Context, systemID, password string) error
 
 	// Server settings (see smpp.Server): system_id in bind responses,
-	// windows, timers, limits.
+	// windows, timers (zero: the library's default; negative: off),
+	// limits.
 	SystemID            string
 	InboundWindow       int
 	OutboundWindow      int
@@ -219,7 +220,7 @@ func (g *Gateway) newServer() *smpp.Server {
 		Handler:             g,
 		Auth:                g.auth,
 		SystemID:            o.SystemID,
-		Window:              o.InboundWindow,
+		InboundWindow:       o.InboundWindow,
 		OutboundWindow:      o.OutboundWindow,
 		EnquireLinkInterval: o.EnquireLinkInterval,
 		InactivityTimeout:   o.InactivityTimeout,
@@ -248,7 +249,7 @@ func (g *Gateway) ServeTLS(l net.Listener) error { return g.server.ServeTLS(l, "
 func (g *Gateway) connState(s *smpp.Session, st smpp.State) {
 	switch {
 	case st.Bound():
-		a := g.lookupAccount(s.SystemID())
+		a := g.accountOf(s)
 		if a == nil {
 			return
 		}

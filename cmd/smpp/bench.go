@@ -549,7 +549,7 @@ func (l *connLoad) closedLoop(c *smpp.Client, newSubmit func() *pdu.SubmitSM) {
 		l.callFailed(err)
 		return
 	}
-	for i := 0; i < s.Window() && l.take() && ctx.Err() == nil; i++ {
+	for i := 0; i < s.OutboundWindow() && l.take() && ctx.Err() == nil; i++ {
 		l.inflight.Add(1)
 		if err := c.CallAsync(ctx, p, untimed); err != nil {
 			l.inflight.Done()

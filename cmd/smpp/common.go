@@ -31,7 +31,7 @@ func (l *linkFlags) register(fs *flag.FlagSet, window int) {
 
 // config turns the flags into a client configuration.
 func (l *linkFlags) config(stderr io.Writer) *smpp.ClientConfig {
-	cfg := &smpp.ClientConfig{Window: l.window, Lenient: l.lenient}
+	cfg := &smpp.ClientConfig{OutboundWindow: l.window, Lenient: l.lenient}
 	if l.verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -126,9 +126,9 @@ func simulator(window int, password string, log *slog.Logger) (*gateway.Gateway,
 func echoServer(window int, password string, log *slog.Logger, trace bool, e env) *smpp.Server {
 	var ids messageIDs
 	srv := &smpp.Server{
-		Window:    window,
-		ReusePDUs: true, // the handler keeps nothing past its return
-		Logger:    log,
+		InboundWindow: window,
+		ReusePDUs:     true, // the handler keeps nothing past its return
+		Logger:        log,
 		Handler: smpp.HandlerFunc(func(w smpp.ResponseWriter, r *smpp.Request) {
 			switch r.PDU.(type) {
 			case *pdu.SubmitSM:

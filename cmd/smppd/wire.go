@@ -64,7 +64,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*daemon, 
 		SystemID:            cfg.SMPP.SystemID,
 		InboundWindow:       cfg.SMPP.InboundWindow,
 		OutboundWindow:      cfg.SMPP.OutboundWindow,
-		EnquireLinkInterval: cfg.SMPP.EnquireLinkInterval,
+		EnquireLinkInterval: orOff(cfg.SMPP.EnquireLinkInterval),
 		InactivityTimeout:   cfg.SMPP.InactivityTimeout,
 		BindTimeout:         cfg.SMPP.BindTimeout,
 		ResponseTimeout:     cfg.SMPP.ResponseTimeout,
@@ -246,4 +246,13 @@ func tlsConfig(c config.SMPP) (*tls.Config, error) {
 		tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
 	}
 	return tc, nil
+}
+
+// orOff maps the configuration's "0: never" to the library's negative
+// (where 0 means its default).
+func orOff(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

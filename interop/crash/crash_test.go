@@ -45,7 +45,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, bind := range []string{"tx", "tx", "trx", "trx"} {
 		c, err := smpp.Dial(context.Background(), fmt.Sprintf("smpp://%s:pw@%s?bind=%s", bind, d.SMPPAddr, bind),
-			&smpp.ClientConfig{Window: 50, Inbound: inbound, NoReconnect: true})
+			&smpp.ClientConfig{OutboundWindow: 50, Inbound: inbound, NoReconnect: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	errs := make(chan error, total)
 	var qwg sync.WaitGroup
 	for _, account := range []string{"tx", "trx"} {
-		q, err := smpp.Dial(context.Background(), "smpp://"+account+":pw@"+d2.SMPPAddr+"?bind=tx", &smpp.ClientConfig{Window: 100, NoReconnect: true})
+		q, err := smpp.Dial(context.Background(), "smpp://"+account+":pw@"+d2.SMPPAddr+"?bind=tx", &smpp.ClientConfig{OutboundWindow: 100, NoReconnect: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -487,7 +487,7 @@ func TestNodeInteropClient(t *testing.T) {
 		// A second bind whose session lends each submit_sm_resp to its
 		// callback and reuses the struct: every answer is still seen once,
 		// with its own message id.
-		rc, err := smpp.Dial(ctx, "smpp://esme2:secret@"+addr, &smpp.ClientConfig{ReusePDUs: true, Window: 50,
+		rc, err := smpp.Dial(ctx, "smpp://esme2:secret@"+addr, &smpp.ClientConfig{ReusePDUs: true, OutboundWindow: 50,
 			ResponseTimeout: nodeWait, DialTimeout: nodeWait, NoReconnect: true})
 		if err != nil {
 			t.Fatal(err)
