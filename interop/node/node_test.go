@@ -164,8 +164,9 @@ func TestNodeInteropClient(t *testing.T) {
 		}
 		e := srv.MustWait(t, nodeWait, "submit_sm to "+dest, submitTo(dest))
 		f := e.Fields()
-		if f["source_addr"] != ourAddr || e.FieldInt("source_addr_ton") != 1 || e.FieldInt("source_addr_npi") != 1 ||
-			e.FieldInt("dest_addr_ton") != 1 || e.FieldInt("dest_addr_npi") != 1 ||
+		// Digits without '+' or 00 go out as TON unknown, NPI ISDN (smpp.GuessTON).
+		if f["source_addr"] != ourAddr || e.FieldInt("source_addr_ton") != 0 || e.FieldInt("source_addr_npi") != 1 ||
+			e.FieldInt("dest_addr_ton") != 0 || e.FieldInt("dest_addr_npi") != 1 ||
 			e.FieldInt("registered_delivery") != 1 || e.FieldInt("data_coding") != 0 || e.FieldInt("esm_class") != 0 ||
 			e.FieldStr("short_message") != hexOf(msg) {
 			t.Errorf("node decoded our submit_sm as %v", f)
@@ -432,8 +433,8 @@ func TestNodeInteropClient(t *testing.T) {
 		}
 		select {
 		case m := <-messages:
-			if m.Text != "Hello from node" || m.From != dest || m.To != ourAddr || m.FromTON != 1 || m.FromNPI != 1 ||
-				m.ToTON != 1 || m.ToNPI != 1 || m.Parts != 1 || m.DataCoding != 0 || m.Incomplete {
+			if m.Text != "Hello from node" || m.From != dest || m.To != ourAddr || m.FromTON != 0 || m.FromNPI != 1 ||
+				m.ToTON != 0 || m.ToNPI != 1 || m.Parts != 1 || m.DataCoding != 0 || m.Incomplete {
 				t.Errorf("MO = %+v", m)
 			}
 		case <-time.After(nodeWait):
