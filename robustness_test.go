@@ -619,12 +619,16 @@ func TestReaderTakeoversKeepOneReader(t *testing.T) {
 	}()
 	seen := make([]bool, n+1)
 	r := pdu.NewReader(peer, 0)
-	peer.SetReadDeadline(time.Now().Add(30 * time.Second))
+	peer.SetReadDeadline(time.Now().Add(60 * time.Second))
 	for got := 0; got < n; got++ {
 		if got == n/4 || got == n/2 {
-			// Stop reading long enough for both buffers to fill and the
-			// reader to be replaced.
-			time.Sleep(300 * time.Millisecond)
+			// Stop reading until both buffers have filled and the reader,
+			// blocked in its write, has been replaced (by the monitor, or
+			// a tick of the session's timer later).
+			before := s.Stats().Takeovers
+			for deadline := time.Now().Add(10 * time.Second); s.Stats().Takeovers == before && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
 		}
 		x, err := r.Read()
 		if err != nil {

@@ -102,7 +102,10 @@ type Server struct {
 	Logger *slog.Logger
 	// Trace, if set, sees every PDU sent and received.
 	Trace func(s *Session, d Direction, p pdu.PDU)
-	// ConnState, if set, is told about each session's state changes.
+	// ConnState, if set, is told about each session's state changes. A
+	// bound state is told once the session's bind_resp is queued and the
+	// session is found by Sessions and Deliver, so a ConnState that starts
+	// deliveries to it finds it.
 	ConnState func(s *Session, st State)
 
 	mu        sync.Mutex
@@ -324,7 +327,9 @@ func (srv *Server) track(s *Session, st State) {
 		}
 		srv.mu.Unlock()
 	}
-	if srv.ConnState != nil {
+	// A bound state is told by index, once the session can be found
+	// (Sessions, Deliver) and its bind_resp is queued.
+	if srv.ConnState != nil && !st.Bound() {
 		srv.ConnState(s, st)
 	}
 }
@@ -403,12 +408,23 @@ func (srv *Server) systemID() string {
 // index adds a session that has just bound (its bind response queued) to
 // the index; a session closed meanwhile stays out.
 func (srv *Server) index(s *Session) {
+	if !srv.addToIndex(s) {
+		return
+	}
+	if srv.ConnState != nil {
+		if st := s.State(); st.Bound() {
+			srv.ConnState(s, st)
+		}
+	}
+}
+
+func (srv *Server) addToIndex(s *Session) bool {
 	id := s.SystemID()
 	srv.idxMu.Lock()
 	defer srv.idxMu.Unlock()
 	// (track, which unindexes, runs after the CLOSED state is stored.)
 	if s.State() == StateClosed {
-		return
+		return false
 	}
 	v, _ := srv.bound.LoadOrStore(id, &boundSet{})
 	set := v.(*boundSet)
@@ -418,6 +434,7 @@ func (srv *Server) index(s *Session) {
 	}
 	list = append(list, s)
 	set.list.Store(&list)
+	return true
 }
 
 // unindex removes a closing session from the index.

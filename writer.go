@@ -40,10 +40,10 @@ type writer struct {
 
 func newWriter(conn net.Conn, stats *counters) writer {
 	return writer{
-		conn:   conn,
-		stats:  stats,
-		buf:    make([]byte, 0, 16<<10),
-		spare:  make([]byte, 0, 16<<10),
+		conn:  conn,
+		stats: stats,
+		// No buffers yet: an idle session (most of a gateway's) never
+		// needs 32 KiB for them; a busy one grows them once and keeps them.
 		kickCh: make(chan struct{}, 1),
 	}
 }

@@ -29,8 +29,8 @@ type committer struct {
 	unsent    map[uint64]int
 	cancelled int
 	done      []func(error)
-	spare     *store.Batch
-	spareCB   []func(error)
+	free      []committed // batches (and callback slices) to reuse
+	notify    chan committed
 	wake      chan struct{}
 	room      *sync.Cond // waits for a batch under maxBatch
 	stopped   bool
@@ -41,7 +41,7 @@ func newCommitter(st store.Store, log *slog.Logger, maxBatch int) *committer {
 	if maxBatch <= 0 {
 		maxBatch = 4096
 	}
-	c := &committer{st: st, log: log, maxBatch: maxBatch, cur: &store.Batch{}, spare: &store.Batch{}, unsent: map[uint64]int{},
+	c := &committer{st: st, log: log, maxBatch: maxBatch, cur: &store.Batch{}, notify: make(chan committed, 1), unsent: map[uint64]int{},
 		wake: make(chan struct{}, 1), exited: make(chan struct{})}
 	c.room = sync.NewCond(&c.mu)
 	return c
@@ -114,7 +114,8 @@ func (c *committer) wait(ctx context.Context, fill func(b *store.Batch)) error {
 }
 
 func (c *committer) run() {
-	defer close(c.exited)
+	go c.notifyLoop()
+	defer close(c.notify)
 	for {
 		<-c.wake
 		for {
@@ -128,7 +129,7 @@ func (c *committer) run() {
 				break
 			}
 			b, done := c.cur, c.done
-			c.cur, c.done = c.spare, c.spareCB[:0]
+			c.cur, c.done = c.freeBatch()
 			if c.cancelled > 0 {
 				b.Deliveries = slices.DeleteFunc(b.Deliveries, func(d *store.Delivery) bool { return d == nil })
 				c.cancelled = 0
@@ -148,16 +149,44 @@ func (c *committer) run() {
 			if c.onCommit != nil {
 				c.onCommit(b.Len(), time.Since(start))
 			}
-			for _, f := range done {
-				f(err)
-			}
-			clear(done)
-			b.Reset()
-			c.mu.Lock()
-			c.spare, c.spareCB = b, done
-			c.mu.Unlock()
+			// The callbacks (answers to thousands of submits) run on
+			// their own goroutine while the next batch commits.
+			c.notify <- committed{b, done, err}
 		}
 	}
+}
+
+// committed is a batch whose commit is over, for its callbacks.
+type committed struct {
+	b    *store.Batch
+	done []func(error)
+	err  error
+}
+
+// notifyLoop calls the callbacks of each committed batch, in commit order,
+// and returns the batch for reuse.
+func (c *committer) notifyLoop() {
+	defer close(c.exited)
+	for r := range c.notify {
+		for _, f := range r.done {
+			f(r.err)
+		}
+		clear(r.done)
+		r.b.Reset()
+		c.mu.Lock()
+		c.free = append(c.free, committed{b: r.b, done: r.done[:0]})
+		c.mu.Unlock()
+	}
+}
+
+// freeBatch returns an empty batch and callback slice; c.mu is held.
+func (c *committer) freeBatch() (*store.Batch, []func(error)) {
+	if n := len(c.free); n > 0 {
+		f := c.free[n-1]
+		c.free = c.free[:n-1]
+		return f.b, f.done
+	}
+	return &store.Batch{}, nil
 }
 
 // apply commits b, retrying a failing store for a while: a change that was
