@@ -31,6 +31,12 @@ func (g *Gateway) ServeSMPP(w smpp.ResponseWriter, r *smpp.Request) {
 		}
 		g.accept(w, r, a, m, st, p.ReplaceIfPresentFlag == 1)
 	case *pdu.DataSM:
+		if r.Session.State() == smpp.StateBoundRX {
+			// The library lets data_sm through in every bound state (v3.4
+			// lists it so); a receiver submits nothing (v5.0 matrix).
+			w.RespondStatus(pdu.ESME_RINVBNDSTS)
+			return
+		}
 		m, st := g.fromDataSM(a, p)
 		g.accept(w, r, a, m, st, false)
 	case *pdu.SubmitMulti:
@@ -268,12 +274,16 @@ func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *
 			return
 		}
 		g.metrics.accepted(a.SystemID)
+		// Live before the answer, so that a cancel_sm or replace_sm
+		// right after it finds the message; routed after it, so that
+		// no receipt overtakes the answer.
+		g.dispatch.live.put(m)
 		if id == pdu.DataSMID {
 			w.Respond(&pdu.DataSMResp{MessageID: m.ID})
 		} else {
 			w.Respond(&pdu.SubmitSMResp{MessageID: m.ID})
 		}
-		g.dispatch.enqueue(m)
+		g.dispatch.route(m)
 	})
 }
 

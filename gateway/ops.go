@@ -106,9 +106,12 @@ func (g *Gateway) submitMulti(w smpp.ResponseWriter, r *smpp.Request, a *account
 		for range msgs {
 			g.metrics.accepted(a.SystemID)
 		}
+		for _, m := range msgs {
+			g.dispatch.live.put(m) // (as in Gateway.store)
+		}
 		w.Respond(&pdu.SubmitMultiResp{MessageID: base, Unsuccess: unsuccess})
 		for _, m := range msgs {
-			g.dispatch.enqueue(m)
+			g.dispatch.route(m)
 		}
 	})
 }
@@ -314,14 +317,21 @@ func (g *Gateway) replace(w smpp.ResponseWriter, r *smpp.Request, a *account, p 
 	})
 }
 
-// swapped is a live message replaced by a new version.
-type swapped struct{ old, m *store.Message }
+// swapped is a live message replaced by a new version: old and m are live
+// objects (only their state may be read, under the live set's lock), snap
+// is m as it was made, for the store and the answer.
+type swapped struct {
+	old, m, snap *store.Message
+	oldState     store.State
+}
 
 // swap replaces the waiting message id with what change makes of it, and
 // sets its state for its (new) schedule.
 func (g *Gateway) swap(id string, change func(m *store.Message) error) (swapped, error) {
 	now := g.now()
-	old, m, err := g.dispatch.live.swap(id, func(m *store.Message) error {
+	oldState := store.Accepted
+	old, m, snap, err := g.dispatch.live.swap(id, func(m *store.Message) error {
+		oldState = m.State
 		if err := change(m); err != nil {
 			return err
 		}
@@ -332,7 +342,10 @@ func (g *Gateway) swap(id string, change func(m *store.Message) error) (swapped,
 		m.UpdatedAt = now
 		return nil
 	})
-	return swapped{old, m}, err
+	if err != nil {
+		return swapped{}, err
+	}
+	return swapped{old, m, snap, oldState}, nil
 }
 
 // commitReplaces records replaced messages (with the state change a new
@@ -341,14 +354,15 @@ func (g *Gateway) swap(id string, change func(m *store.Message) error) (swapped,
 func (g *Gateway) commitReplaces(ss []swapped, done func(error)) {
 	g.commit.add(func(b *store.Batch) {
 		for _, s := range ss {
-			b.Replaces = append(b.Replaces, s.m)
-			if s.m.State != s.old.State {
-				b.Updates = append(b.Updates, store.Update{ID: s.m.ID, State: s.m.State, ErrorCode: s.m.ErrorCode, Attempts: s.m.Attempts, At: s.m.UpdatedAt})
+			m := s.snap
+			b.Replaces = append(b.Replaces, m)
+			if m.State != s.oldState {
+				b.Updates = append(b.Updates, store.Update{ID: m.ID, State: m.State, ErrorCode: m.ErrorCode, Attempts: m.Attempts, At: m.UpdatedAt})
 			}
 		}
 	}, func(err error) {
 		if err != nil {
-			g.log.Error("replacement not stored", "message_id", ss[0].m.ID, "err", err)
+			g.log.Error("replacement not stored", "message_id", ss[0].snap.ID, "err", err)
 		}
 		done(err)
 	})
@@ -385,7 +399,7 @@ func (g *Gateway) replacePresent(w smpp.ResponseWriter, ctx context.Context, a *
 				w.RespondStatus(pdu.ESME_RSYSERR)
 				return
 			}
-			w.Respond(&pdu.SubmitSMResp{MessageID: s.m.ID})
+			w.Respond(&pdu.SubmitSMResp{MessageID: s.snap.ID})
 		})
 		return true
 	}
