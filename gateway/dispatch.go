@@ -254,16 +254,20 @@ func (d *dispatcher) update(u backend.Update) {
 	d.g.transition(m, u.State, u.ErrorCode, u.BackendID)
 }
 
-// cancel deletes a message that is not final: a queued one at once, one
-// its backend holds if the backend can cancel it.
+// cancel deletes a message that is not final: a waiting one (scheduled,
+// queued, between retries) at once, one its backend holds if the backend
+// can cancel it, not one a worker is handing to its backend just now.
 func (d *dispatcher) cancel(ctx context.Context, m *store.Message) error {
 	lm := d.live.get(m.ID)
 	if lm == nil {
 		return errors.New("message is final")
 	}
-	d.live.mu(m.ID).Lock()
-	st := lm.State
-	d.live.mu(m.ID).Unlock()
+	st, busy := d.live.stateOf(lm)
+	if busy && st != store.Enroute {
+		// A worker is handing it over: its backend may deliver it
+		// whatever is recorded here.
+		return errors.New("message is being handed to its backend")
+	}
 	if st == store.Enroute {
 		c, ok := d.g.backends[lm.Route].(backend.Canceller)
 		if !ok {
@@ -444,6 +448,15 @@ func (l *liveSet) claim(m *store.Message) bool {
 	return true
 }
 
+// stateOf returns m's state and whether a worker has claimed it.
+func (l *liveSet) stateOf(m *store.Message) (store.State, bool) {
+	s := &l.shards[l.shard(m.ID)]
+	s.Lock()
+	defer s.Unlock()
+	_, busy := s.busy[m.ID]
+	return m.State, busy
+}
+
 // unclaim returns m to waiting (a retry).
 func (l *liveSet) unclaim(m *store.Message) {
 	s := &l.shards[l.shard(m.ID)]
@@ -488,8 +501,6 @@ func (l *liveSet) shard(id string) int {
 	return int(maphash.String(l.seed, id) % uint64(len(l.shards)))
 }
 
-func (l *liveSet) mu(id string) *sync.Mutex { return &l.shards[l.shard(id)].Mutex }
-
 func (l *liveSet) put(m *store.Message) {
 	s := &l.shards[l.shard(m.ID)]
 	s.Lock()
@@ -504,7 +515,6 @@ func (l *liveSet) get(id string) *store.Message {
 	return s.m[id]
 }
 
-func (l *liveSet) has(id string) bool { return l.get(id) != nil }
 
 // finish applies a state change to a live message under its shard's lock:
 // it reports false, changing nothing, when the message is no longer live

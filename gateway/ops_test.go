@@ -590,3 +590,61 @@ func TestPriorityFlagRange(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelRacesDispatcher cancels messages while the workers take them:
+// a cancel that succeeds means the backend never got the message (DELETED);
+// one that fails means it got it once (DELIVERED).
+func TestCancelRacesDispatcher(t *testing.T) {
+	st := memory.New()
+	be := newFakeBackend()
+	be.submit = make(chan []*store.Message, 10000)
+	h := startOn(t, st, be, func(o *gateway.Options) { o.Workers = map[string]int{"fake": 2} })
+	c := h.dial("shop", "trx", nil)
+	ctx := context.Background()
+	const n = 200
+	cancelled := make([]atomic.Bool, n)
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		r, err := c.Submit(ctx, &pdu.SubmitSM{SourceAddr: "Shop", DestinationAddr: fmt.Sprint("4917", i), ShortMessage: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = r.MessageID
+		wg.Go(func() {
+			_, err := c.Cancel(ctx, &pdu.CancelSM{MessageID: ids[i], SourceAddr: "Shop"})
+			switch {
+			case err == nil:
+				cancelled[i].Store(true)
+			case !errors.Is(err, pdu.ESME_RCANCELFAIL):
+				t.Errorf("cancel %s: %v", ids[i], err)
+			}
+		})
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for i, id := range ids {
+		want := store.Delivered
+		if cancelled[i].Load() {
+			want = store.Deleted
+		}
+		waitState(t, st, id, want)
+	}
+	be.mu.Lock()
+	for _, ps := range be.got {
+		got[ps[0].ID]++
+	}
+	be.mu.Unlock()
+	wins := 0
+	for i, id := range ids {
+		want := 1
+		if cancelled[i].Load() {
+			want = 0
+			wins++
+		}
+		if got[id] != want {
+			t.Fatalf("%s (cancelled %v): backend got it %d times", id, cancelled[i].Load(), got[id])
+		}
+	}
+	t.Logf("%d of %d cancels won", wins, n)
+}
