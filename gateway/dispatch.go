@@ -515,7 +515,6 @@ func (l *liveSet) get(id string) *store.Message {
 	return s.m[id]
 }
 
-
 // finish applies a state change to a live message under its shard's lock:
 // it reports false, changing nothing, when the message is no longer live
 // (it became final meanwhile); a final state removes it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/smppkit/smpp/gateway/backend"
 	"github.com/smppkit/smpp/gateway/store"
 	"github.com/smppkit/smpp/gateway/store/memory"
+	"github.com/smppkit/smpp/gateway/store/sqlite"
 	"github.com/smppkit/smpp/pdu"
 	"github.com/smppkit/smpp/smpptest"
 )
@@ -647,4 +649,73 @@ func TestCancelRacesDispatcher(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d cancels won", wins, n)
+}
+
+// TestReplaceAndMultiAcrossRestart: on the SQLite store, a replaced
+// scheduled message keeps its new text and schedule over a restart, and a
+// submit_multi's destinations resumed by a new gateway report with the id
+// the client was given.
+func TestReplaceAndMultiAcrossRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "smppd.db")
+	st, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be1 := newFakeBackend()
+	be1.setFail(errors.New("down")) // the multi's destinations wait between retries
+	h1 := startOn(t, st, be1, func(o *gateway.Options) { o.RetryMin, o.RetryMax = time.Hour, time.Hour })
+	c := h1.dial("shop", "trx", nil)
+	ctx := context.Background()
+	r, err := c.Submit(ctx, &pdu.SubmitSM{SourceAddr: "Shop", DestinationAddr: "4917001", ScheduleDeliveryTime: inAnHour(), ShortMessage: []byte("old")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := r.MessageID
+	if _, err := c.Replace(ctx, &pdu.ReplaceSM{MessageID: id, SourceAddr: "Shop", ScheduleDeliveryTime: "000000000002000R", ShortMessage: []byte("new")}); err != nil {
+		t.Fatal(err)
+	}
+	mr, err := c.SubmitMulti(ctx, &pdu.SubmitMulti{SourceAddr: "Shop", RegisteredDelivery: 1, ShortMessage: []byte("many"),
+		DestAddresses: []pdu.DestAddress{{Flag: pdu.DestFlagSME, Addr: "4917101"}, {Flag: pdu.DestFlagSME, Addr: "4917102"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return be1.submitted() == 2 }, "first attempts")
+	c.Close()
+	h1.stop()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st2, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	if m := stored(t, st2, id); string(m.Body) != "new" || m.State != store.Scheduled {
+		t.Fatalf("after reopening: %s %q", m.State, m.Body)
+	}
+	be2 := newFakeBackend()
+	h2 := startOn(t, st2, be2, nil)
+	c2 := h2.dial("shop", "trx", nil)
+	for range 2 {
+		if rc := c2.receipt(t); rc.ID != mr.MessageID || rc.State != pdu.StateDelivered {
+			t.Fatalf("receipt %+v, want id %s", rc.Receipt, mr.MessageID)
+		}
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case got := <-be2.submit:
+			if got[0].ID != id {
+				continue
+			}
+			if string(got[0].Body) != "new" {
+				t.Fatalf("sent %q", got[0].Body)
+			}
+			waitState(t, st2, id, store.Delivered)
+			return
+		case <-deadline:
+			t.Fatal("replaced message not sent after the restart")
+		}
+	}
 }
