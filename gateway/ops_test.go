@@ -719,3 +719,70 @@ func TestReplaceAndMultiAcrossRestart(t *testing.T) {
 		}
 	}
 }
+
+// gatedBackend holds its first Submit until gate is closed.
+type gatedBackend struct {
+	*fakeBackend
+	gate    chan struct{}
+	started chan struct{}
+	first   atomic.Bool
+}
+
+func (b *gatedBackend) Submit(ctx context.Context, parts []*store.Message) ([]backend.Result, error) {
+	if b.first.CompareAndSwap(false, true) {
+		close(b.started)
+		<-b.gate
+	}
+	return b.fakeBackend.Submit(ctx, parts)
+}
+
+// TestPriorityOrder: with the one worker busy, waiting messages go to the
+// backend highest priority_flag first, in arrival order within a level.
+func TestPriorityOrder(t *testing.T) {
+	be := &gatedBackend{fakeBackend: newFakeBackend(), gate: make(chan struct{}), started: make(chan struct{})}
+	o := gateway.Options{Store: memory.New(), Backends: map[string]backend.Backend{"fake": be}, AcceptAny: true,
+		Workers: map[string]int{"fake": 1}}
+	g, err := gateway.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go g.Serve(l)
+	h := &harness{t: t, g: g, addr: l.Addr().String()}
+	t.Cleanup(h.stop)
+	c := h.dial("shop", "tx", nil)
+	submit := func(to string, prio uint8) {
+		t.Helper()
+		if _, err := c.Submit(context.Background(), &pdu.SubmitSM{SourceAddr: "Shop", DestinationAddr: to, PriorityFlag: prio, ShortMessage: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit("first", 0)
+	<-be.started // the worker is busy with it
+	for _, s := range []struct {
+		to   string
+		prio uint8
+	}{{"a0", 0}, {"b1", 1}, {"c3", 3}, {"d0", 0}, {"e2", 2}, {"f3", 3}} {
+		submit(s.to, s.prio)
+	}
+	// A message is queued just after its submit is answered; the commit
+	// callbacks run in order, so once this last one is answered, the
+	// others are queued. (It is last whenever it is queued.)
+	submit("z0", 0)
+	close(be.gate)
+	var order []string
+	for range 8 {
+		select {
+		case ps := <-be.submit:
+			order = append(order, ps[0].Dest.Addr)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %v reached the backend", order)
+		}
+	}
+	if want := []string{"first", "c3", "f3", "e2", "b1", "a0", "d0", "z0"}; !slices.Equal(order, want) {
+		t.Fatalf("order %v, want %v", order, want)
+	}
+}
