@@ -474,27 +474,26 @@ var errNotReplaceable = errors.New("message is final, handed to a backend, or pa
 // swap replaces the live message id with what change makes of a copy of
 // it, provided it waits still: not final, not claimed, ACCEPTED or
 // SCHEDULED, and not a part of a long message. change may refuse (its
-// error is returned). It returns the old and the new object, and a copy
-// of the new one for the store (the live one's state may change as soon as
-// the lock is released).
-func (l *liveSet) swap(id string, change func(m *store.Message) error) (old, m, snap *store.Message, err error) {
+// error is returned). It returns the new object, and a copy of it for the
+// store (the live one's state may change as soon as the lock is released).
+func (l *liveSet) swap(id string, change func(m *store.Message) error) (m, snap *store.Message, err error) {
 	s := &l.shards[l.shard(id)]
 	s.Lock()
 	defer s.Unlock()
-	old = s.m[id]
+	old := s.m[id]
 	if old == nil {
-		return nil, nil, nil, errNotReplaceable
+		return nil, nil, errNotReplaceable
 	}
 	if _, busy := s.busy[id]; busy || (old.State != store.Accepted && old.State != store.Scheduled) || old.Parts > 1 {
-		return nil, nil, nil, errNotReplaceable
+		return nil, nil, errNotReplaceable
 	}
 	c := *old
 	if err := change(&c); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	s.m[id] = &c
 	cp := c
-	return old, &c, &cp, nil
+	return &c, &cp, nil
 }
 
 func (l *liveSet) shard(id string) int {

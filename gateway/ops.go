@@ -317,12 +317,12 @@ func (g *Gateway) replace(w smpp.ResponseWriter, r *smpp.Request, a *account, p 
 	})
 }
 
-// swapped is a live message replaced by a new version: old and m are live
-// objects (only their state may be read, under the live set's lock), snap
-// is m as it was made, for the store and the answer.
+// swapped is a live message replaced by a new version: m is the new live
+// object (only the dispatcher reads it now), snap a copy of it as it was
+// made, for the store and the answer, and oldState the state it replaced.
 type swapped struct {
-	old, m, snap *store.Message
-	oldState     store.State
+	m, snap  *store.Message
+	oldState store.State
 }
 
 // swap replaces the waiting message id with what change makes of it, and
@@ -330,7 +330,7 @@ type swapped struct {
 func (g *Gateway) swap(id string, change func(m *store.Message) error) (swapped, error) {
 	now := g.now()
 	oldState := store.Accepted
-	old, m, snap, err := g.dispatch.live.swap(id, func(m *store.Message) error {
+	m, snap, err := g.dispatch.live.swap(id, func(m *store.Message) error {
 		oldState = m.State
 		if err := change(m); err != nil {
 			return err
@@ -345,7 +345,7 @@ func (g *Gateway) swap(id string, change func(m *store.Message) error) (swapped,
 	if err != nil {
 		return swapped{}, err
 	}
-	return swapped{old, m, snap, oldState}, nil
+	return swapped{m, snap, oldState}, nil
 }
 
 // commitReplaces records replaced messages (with the state change a new
