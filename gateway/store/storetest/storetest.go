@@ -11,6 +11,8 @@
 //     batch) fails as a whole and changes nothing;
 //   - the parts of a batch apply in order (store.Batch), and Update sets
 //     UpdatedAt and DoneAt as store.Update says;
+//   - a Replace changes exactly the fields store.Replace copies, and one for
+//     an unknown id is ignored;
 //   - Find's Before naming an unknown message returns nothing (no error);
 //   - Apply with a context already cancelled fails and changes nothing;
 //   - after Close, Ping fails, and a second Close does not panic.
