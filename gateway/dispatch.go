@@ -158,10 +158,12 @@ func (d *dispatcher) work(b backend.Backend, q *queue) {
 
 func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
 	now := d.g.now()
-	// Drop parts that became final meanwhile (cancelled, expired).
+	// Drop parts that became final meanwhile (cancelled, expired) or
+	// were replaced (replace_sm routes the new version); claim the others,
+	// which ends their replaceability.
 	live := parts[:0]
 	for _, m := range parts {
-		if !d.live.has(m.ID) {
+		if !d.live.claim(m) {
 			continue
 		}
 		if !m.ExpireAt.IsZero() && !now.Before(m.ExpireAt) {
@@ -221,6 +223,10 @@ func (d *dispatcher) retry(b backend.Backend, parts []*store.Message, err error)
 	for _, m := range parts[1:] {
 		m.Attempts = attempts
 	}
+	// Back in waiting, not handed over: replace_sm may change them again.
+	for _, m := range parts {
+		d.live.unclaim(m)
+	}
 	d.timers.at(d.g.now().Add(wait), func() { d.push(parts) })
 }
 
@@ -248,16 +254,20 @@ func (d *dispatcher) update(u backend.Update) {
 	d.g.transition(m, u.State, u.ErrorCode, u.BackendID)
 }
 
-// cancel deletes a message that is not final: a queued one at once, one
-// its backend holds if the backend can cancel it.
+// cancel deletes a message that is not final: a waiting one (scheduled,
+// queued, between retries) at once, one its backend holds if the backend
+// can cancel it, not one a worker is handing to its backend just now.
 func (d *dispatcher) cancel(ctx context.Context, m *store.Message) error {
 	lm := d.live.get(m.ID)
 	if lm == nil {
 		return errors.New("message is final")
 	}
-	d.live.mu(m.ID).Lock()
-	st := lm.State
-	d.live.mu(m.ID).Unlock()
+	st, busy := d.live.stateOf(lm)
+	if busy && st != store.Enroute {
+		// A worker is handing it over: its backend may deliver it
+		// whatever is recorded here.
+		return errors.New("message is being handed to its backend")
+	}
 	if st == store.Enroute {
 		c, ok := d.g.backends[lm.Route].(backend.Canceller)
 		if !ok {
@@ -273,8 +283,10 @@ func (d *dispatcher) cancel(ctx context.Context, m *store.Message) error {
 	return nil
 }
 
-// sweep expires messages a backend holds past their validity, and sends
-// the parts of long messages whose other parts never came.
+// sweep expires messages past their validity, whether a backend holds them
+// or they wait (scheduled, queued, between retries; the worker that takes a
+// queued one expires it too), and sends the parts of long messages whose
+// other parts never came.
 func (d *dispatcher) sweep() {
 	defer d.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -306,15 +318,46 @@ func (d *dispatcher) sweep() {
 	}
 }
 
-// queue is an unbounded FIFO of submits for one backend's workers: pushing
-// never blocks (the committer's callbacks push), so a slow backend makes
-// messages wait in memory (and in the store), not sessions.
+// queue holds the submits waiting for one backend's workers: one unbounded
+// FIFO per priority_flag level (0–3), the highest level served first, so
+// push and pop stay O(1). Pushing never blocks (the committer's callbacks
+// push), so a slow backend makes messages wait in memory (and in the
+// store), not sessions. Within a level the order is that of arrival; a
+// long message goes by the priority of its first part.
 type queue struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
-	items  [][]*store.Message
-	head   int
+	levels [priorityLevels]fifo
+	n      int
 	closed bool
+}
+
+// priorityLevels are priority_flag's values for GSM SMS (0 normal, 1–3
+// priority); the handler refuses others.
+const priorityLevels = 4
+
+// fifo is a slice used as a queue: taken from head, compacted as it drains.
+type fifo struct {
+	items [][]*store.Message
+	head  int
+}
+
+func (f *fifo) push(p []*store.Message) { f.items = append(f.items, p) }
+
+func (f *fifo) empty() bool { return f.head == len(f.items) }
+
+func (f *fifo) pop() []*store.Message {
+	p := f.items[f.head]
+	f.items[f.head] = nil
+	f.head++
+	if f.head == len(f.items) {
+		f.items, f.head = f.items[:0], 0
+	} else if f.head > 1024 && f.head*2 > len(f.items) {
+		n := copy(f.items, f.items[f.head:])
+		clear(f.items[n:])
+		f.items, f.head = f.items[:n], 0
+	}
+	return p
 }
 
 func newQueue() *queue {
@@ -323,9 +366,14 @@ func newQueue() *queue {
 	return q
 }
 
+func levelOf(parts []*store.Message) int {
+	return int(min(parts[0].Priority, priorityLevels-1))
+}
+
 func (q *queue) push(parts []*store.Message) {
 	q.mu.Lock()
-	q.items = append(q.items, parts)
+	q.levels[levelOf(parts)].push(parts)
+	q.n++
 	q.mu.Unlock()
 	q.cond.Signal()
 }
@@ -333,29 +381,25 @@ func (q *queue) push(parts []*store.Message) {
 func (q *queue) pop() ([]*store.Message, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for q.head == len(q.items) && !q.closed {
+	for q.n == 0 && !q.closed {
 		q.cond.Wait()
 	}
-	if q.head == len(q.items) {
+	if q.n == 0 {
 		return nil, false
 	}
-	p := q.items[q.head]
-	q.items[q.head] = nil
-	q.head++
-	if q.head == len(q.items) {
-		q.items, q.head = q.items[:0], 0
-	} else if q.head > 1024 && q.head*2 > len(q.items) {
-		n := copy(q.items, q.items[q.head:])
-		clear(q.items[n:])
-		q.items, q.head = q.items[:n], 0
+	for l := priorityLevels - 1; l >= 0; l-- {
+		if f := &q.levels[l]; !f.empty() {
+			q.n--
+			return f.pop(), true
+		}
 	}
-	return p, true
+	panic("gateway: queue count out of step") // (q.n counts the levels' items)
 }
 
 func (q *queue) len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items) - q.head
+	return q.n
 }
 
 func (q *queue) close() {
@@ -367,12 +411,19 @@ func (q *queue) close() {
 
 // liveSet holds the unfinished messages by id, in shards so that sessions
 // and workers seldom wait for one another. A shard's mutex also guards the
-// state of the messages in it.
+// state of the messages in it, and which of them a worker has claimed
+// (taken to hand to its backend: no longer replaceable).
+//
+// A message object in the set is never changed but for its state (under
+// the lock): replace_sm puts a new object in the old one's place, so the
+// timers, groups and queues that still hold the old one read it without
+// a lock, and a worker that takes the old one finds it is not live.
 type liveSet struct {
 	seed   maphash.Seed
 	shards [32]struct {
 		sync.Mutex
-		m map[string]*store.Message
+		m    map[string]*store.Message
+		busy map[string]struct{}
 	}
 }
 
@@ -380,14 +431,74 @@ func (l *liveSet) init() {
 	l.seed = maphash.MakeSeed()
 	for i := range l.shards {
 		l.shards[i].m = map[string]*store.Message{}
+		l.shards[i].busy = map[string]struct{}{}
 	}
+}
+
+// claim marks m as taken by a worker; it reports false when m is no longer
+// the live object of its id (final, or replaced).
+func (l *liveSet) claim(m *store.Message) bool {
+	s := &l.shards[l.shard(m.ID)]
+	s.Lock()
+	defer s.Unlock()
+	if s.m[m.ID] != m {
+		return false
+	}
+	s.busy[m.ID] = struct{}{}
+	return true
+}
+
+// stateOf returns m's state and whether a worker has claimed it.
+func (l *liveSet) stateOf(m *store.Message) (store.State, bool) {
+	s := &l.shards[l.shard(m.ID)]
+	s.Lock()
+	defer s.Unlock()
+	_, busy := s.busy[m.ID]
+	return m.State, busy
+}
+
+// unclaim returns m to waiting (a retry).
+func (l *liveSet) unclaim(m *store.Message) {
+	s := &l.shards[l.shard(m.ID)]
+	s.Lock()
+	if s.m[m.ID] == m {
+		delete(s.busy, m.ID)
+	}
+	s.Unlock()
+}
+
+// errNotReplaceable is why a message cannot be replaced or replace
+// another: it is final, handed to a backend, or part of a long message.
+var errNotReplaceable = errors.New("message is final, handed to a backend, or part of a long message")
+
+// swap replaces the live message id with what change makes of a copy of
+// it, provided it waits still: not final, not claimed, ACCEPTED or
+// SCHEDULED, and not a part of a long message. change may refuse (its
+// error is returned). It returns the new object, and a copy of it for the
+// store (the live one's state may change as soon as the lock is released).
+func (l *liveSet) swap(id string, change func(m *store.Message) error) (m, snap *store.Message, err error) {
+	s := &l.shards[l.shard(id)]
+	s.Lock()
+	defer s.Unlock()
+	old := s.m[id]
+	if old == nil {
+		return nil, nil, errNotReplaceable
+	}
+	if _, busy := s.busy[id]; busy || (old.State != store.Accepted && old.State != store.Scheduled) || old.Parts > 1 {
+		return nil, nil, errNotReplaceable
+	}
+	c := *old
+	if err := change(&c); err != nil {
+		return nil, nil, err
+	}
+	s.m[id] = &c
+	cp := c
+	return &c, &cp, nil
 }
 
 func (l *liveSet) shard(id string) int {
 	return int(maphash.String(l.seed, id) % uint64(len(l.shards)))
 }
-
-func (l *liveSet) mu(id string) *sync.Mutex { return &l.shards[l.shard(id)].Mutex }
 
 func (l *liveSet) put(m *store.Message) {
 	s := &l.shards[l.shard(m.ID)]
@@ -403,8 +514,6 @@ func (l *liveSet) get(id string) *store.Message {
 	return s.m[id]
 }
 
-func (l *liveSet) has(id string) bool { return l.get(id) != nil }
-
 // finish applies a state change to a live message under its shard's lock:
 // it reports false, changing nothing, when the message is no longer live
 // (it became final meanwhile); a final state removes it.
@@ -418,6 +527,7 @@ func (l *liveSet) finish(m *store.Message, fn func()) bool {
 	fn()
 	if m.State.Final() {
 		delete(s.m, m.ID)
+		delete(s.busy, m.ID)
 	}
 	return true
 }
@@ -432,15 +542,20 @@ func (l *liveSet) len() int {
 	return n
 }
 
-// expired returns the live messages handed to a backend whose validity
-// has passed (queued ones are expired by the worker that takes them).
+// expired returns the live messages whose validity has passed: those a
+// backend holds (ENROUTE) and those waiting (scheduled, queued, between
+// retries), not one a worker is handing to its backend just now (its
+// outcome decides; if ENROUTE, a later sweep expires it).
 func (l *liveSet) expired(now time.Time) []*store.Message {
 	var out []*store.Message
 	for i := range l.shards {
 		s := &l.shards[i]
 		s.Lock()
-		for _, m := range s.m {
-			if m.State == store.Enroute && !m.ExpireAt.IsZero() && !now.Before(m.ExpireAt) {
+		for id, m := range s.m {
+			if m.ExpireAt.IsZero() || now.Before(m.ExpireAt) {
+				continue
+			}
+			if _, busy := s.busy[id]; m.State == store.Enroute || !busy {
 				out = append(out, m)
 			}
 		}

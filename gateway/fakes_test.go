@@ -34,6 +34,11 @@ func (s *memStore) Apply(_ context.Context, b *store.Batch) error {
 		s.msgs[m.ID] = &cp
 		s.order = append(s.order, m.ID)
 	}
+	for _, r := range b.Replaces {
+		if m := s.msgs[r.ID]; m != nil {
+			store.Replace(m, r)
+		}
+	}
 	for _, u := range b.Updates {
 		if m := s.msgs[u.ID]; m != nil {
 			m.State, m.ErrorCode, m.Attempts, m.UpdatedAt = u.State, u.ErrorCode, u.Attempts, u.At

@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	smpp "github.com/smppkit/smpp"
@@ -27,22 +26,42 @@ func (g *Gateway) ServeSMPP(w smpp.ResponseWriter, r *smpp.Request) {
 	switch p := r.PDU.(type) {
 	case *pdu.SubmitSM:
 		m, st := g.fromSubmit(a, p)
-		g.accept(w, r, a, m, st)
+		if st == pdu.ESME_ROK && p.ReplaceIfPresentFlag > 1 {
+			st = pdu.ESME_RINVSUBREP // 2–255 are reserved
+		}
+		g.accept(w, r, a, m, st, p.ReplaceIfPresentFlag == 1)
 	case *pdu.DataSM:
+		if r.Session.State() == smpp.StateBoundRX {
+			// The library lets data_sm through in every bound state (v3.4
+			// lists it so); a receiver submits nothing (v5.0 matrix).
+			w.RespondStatus(pdu.ESME_RINVBNDSTS)
+			return
+		}
 		m, st := g.fromDataSM(a, p)
-		g.accept(w, r, a, m, st)
+		g.accept(w, r, a, m, st, false)
+	case *pdu.SubmitMulti:
+		g.submitMulti(w, r, a, p)
 	case *pdu.QuerySM:
 		g.query(w, r, a, p)
 	case *pdu.CancelSM:
 		g.cancel(w, r, a, p)
+	case *pdu.ReplaceSM:
+		g.replace(w, r, a, p)
+	case *pdu.BroadcastSM, *pdu.QueryBroadcastSM, *pdu.CancelBroadcastSM:
+		// Cell broadcast is not offered: no backend broadcasts. The
+		// answer is the one for any operation smppd does not offer
+		// (docs/operations.md).
+		w.RespondStatus(pdu.ESME_RINVCMDID)
 	default:
-		// submit_multi, replace_sm, broadcast_sm… are not offered (yet).
 		w.RespondStatus(pdu.ESME_RINVCMDID)
 	}
 }
 
 // fromSubmit makes a message of a submit_sm, or says why it cannot.
 func (g *Gateway) fromSubmit(a *account, p *pdu.SubmitSM) (*store.Message, pdu.Status) {
+	if p.PriorityFlag >= priorityLevels {
+		return nil, pdu.ESME_RINVPRTFLG // 4 is for cell broadcast (v5.0), the rest reserved
+	}
 	body := p.ShortMessage
 	if payload, ok := p.TLVs.Get(pdu.TagMessagePayload); ok {
 		if len(body) > 0 {
@@ -172,27 +191,22 @@ func groupKey(account string, m *store.Message, ref uint16, total uint8) string 
 	return account + "/" + m.Source.Addr + "/" + m.Dest.Addr + "/" + strconv.Itoa(int(ref)) + "/" + strconv.Itoa(int(total))
 }
 
-// accept stores a message and answers its submit once it is durable.
-func (g *Gateway) accept(w smpp.ResponseWriter, r *smpp.Request, a *account, m *store.Message, st pdu.Status) {
+// accept stores a message and answers its submit once it is durable. With
+// replace (replace_if_present_flag), m replaces the account's waiting
+// message with the same addresses and service_type if there is one.
+func (g *Gateway) accept(w smpp.ResponseWriter, r *smpp.Request, a *account, m *store.Message, st pdu.Status, replace bool) {
 	if st != pdu.ESME_ROK {
 		g.reject(w, r, a, st, "invalid message")
 		return
 	}
-	if !a.allow(g.now()) {
-		g.reject(w, r, a, pdu.ESME_RTHROTTLED, "throughput limit")
-		return
-	}
-	if g.opts.MaxPending > 0 && g.pending.Load() >= int64(g.opts.MaxPending) {
-		g.reject(w, r, a, pdu.ESME_RTHROTTLED, "the store holds max_pending unfinished messages")
-		return
-	}
-	if a.MaxInFlight > 0 && int(a.inFlight.Add(1)) > a.MaxInFlight {
-		a.inFlight.Add(-1)
-		g.reject(w, r, a, pdu.ESME_RMSGQFUL, "max_in_flight reached")
+	if !g.admit(w, r, a) {
 		return
 	}
 	id := r.PDU.CommandID()
 	w.Detach()
+	if replace && g.replacePresent(w, r.Context(), a, m) {
+		return
+	}
 	if ad, ok := g.backends[m.Route].(backend.Admitter); ok {
 		if d := ad.Admit(r.Context(), m); d.Drop || d.Delay > 0 || d.Status != 0 {
 			g.fault(w, id, a, m, d)
@@ -200,6 +214,27 @@ func (g *Gateway) accept(w smpp.ResponseWriter, r *smpp.Request, a *account, m *
 		}
 	}
 	g.store(w, id, a, m)
+}
+
+// admit applies the account's and the gateway's limits to one submit
+// (whatever number of messages it makes): it answers and reports false
+// when the submit must wait; when it reports true, the caller owes
+// a.release() once the submit is answered.
+func (g *Gateway) admit(w smpp.ResponseWriter, r *smpp.Request, a *account) bool {
+	if !a.allow(g.now()) {
+		g.reject(w, r, a, pdu.ESME_RTHROTTLED, "throughput limit")
+		return false
+	}
+	if g.opts.MaxPending > 0 && g.pending.Load() >= int64(g.opts.MaxPending) {
+		g.reject(w, r, a, pdu.ESME_RTHROTTLED, "the store holds max_pending unfinished messages")
+		return false
+	}
+	if a.MaxInFlight > 0 && int(a.inFlight.Add(1)) > a.MaxInFlight {
+		a.inFlight.Add(-1)
+		g.reject(w, r, a, pdu.ESME_RMSGQFUL, "max_in_flight reached")
+		return false
+	}
+	return true
 }
 
 // fault answers a submit the way a backend's Admitter decided (the
@@ -239,12 +274,16 @@ func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *
 			return
 		}
 		g.metrics.accepted(a.SystemID)
+		// Live before the answer, so that a cancel_sm or replace_sm
+		// right after it finds the message; routed after it, so that
+		// no receipt overtakes the answer.
+		g.dispatch.live.put(m)
 		if id == pdu.DataSMID {
 			w.Respond(&pdu.DataSMResp{MessageID: m.ID})
 		} else {
 			w.Respond(&pdu.SubmitSMResp{MessageID: m.ID})
 		}
-		g.dispatch.enqueue(m)
+		g.dispatch.route(m)
 	})
 }
 
@@ -271,25 +310,4 @@ func (g *Gateway) query(w smpp.ResponseWriter, r *smpp.Request, a *account, p *p
 		resp.FinalDate = pdu.FormatAbsolute(m.DoneAt.UTC())
 	}
 	w.Respond(resp)
-}
-
-// cancel answers cancel_sm for one message by id: it is deleted unless it
-// has reached a final state.
-func (g *Gateway) cancel(w smpp.ResponseWriter, r *smpp.Request, a *account, p *pdu.CancelSM) {
-	if p.MessageID == "" {
-		// (by service_type and addresses: not offered yet)
-		w.RespondStatus(pdu.ESME_RCANCELFAIL)
-		return
-	}
-	m, err := g.message(r.Context(), p.MessageID)
-	if err != nil || m.Account != a.SystemID || (p.SourceAddr != "" && !strings.EqualFold(p.SourceAddr, m.Source.Addr)) {
-		w.RespondStatus(pdu.ESME_RCANCELFAIL)
-		return
-	}
-	if err := g.dispatch.cancel(r.Context(), m); err != nil {
-		g.log.Info("cancel_sm refused", "system_id", a.SystemID, "message_id", m.ID, "reason", err.Error())
-		w.RespondStatus(pdu.ESME_RCANCELFAIL)
-		return
-	}
-	w.RespondStatus(pdu.ESME_ROK)
 }

@@ -67,7 +67,7 @@ var receiptCodec = &text.Codec{Replacement: '?'}
 // newReceipt builds the receipt (or intermediate notification) for m
 // reaching st: stored, then sent as deliver_sm by the deliverer.
 func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at time.Time) *store.Delivery {
-	rc := dlr.New(m.ID, m.SubmittedAt, at, pdu.MessageState(st), receiptText(m))
+	rc := dlr.New(receiptID(m.ID), m.SubmittedAt, at, pdu.MessageState(st), receiptText(m))
 	rc.Err = fmt.Sprintf("%03d", min(code, 999))
 	enc, err := receiptCodec.Encode(rc.String(), text.GSM7, text.SplitUDH8)
 	if err != nil { // (cannot happen with a replacement character)
@@ -80,7 +80,7 @@ func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at t
 	return &store.Delivery{
 		ID: g.ids.delivery(), Account: m.Account, Kind: store.Receipt,
 		Source: m.Dest, Dest: m.Source, ESMClass: esm, DataCoding: 0, Body: enc.Units,
-		MessageID: m.ID, State: st, ErrorCode: code, CreatedAt: at,
+		MessageID: receiptID(m.ID), State: st, ErrorCode: code, CreatedAt: at,
 	}
 }
 

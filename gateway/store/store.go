@@ -183,6 +183,19 @@ type Update struct {
 	At       time.Time
 }
 
+// Replace copies onto dst the fields a Batch's Replaces change: those the
+// submitter chose (addresses, service_type, esm_class, protocol_id,
+// priority, registered_delivery, data_coding, body, TLVs, the long-message
+// group, schedule and validity). A store may use it to apply a replace.
+func Replace(dst, src *Message) {
+	dst.Source, dst.Dest, dst.ServiceType = src.Source, src.Dest, src.ServiceType
+	dst.ESMClass, dst.ProtocolID, dst.Priority = src.ESMClass, src.ProtocolID, src.Priority
+	dst.RegisteredDelivery, dst.DataCoding = src.RegisteredDelivery, src.DataCoding
+	dst.Body, dst.TLVs = src.Body, src.TLVs
+	dst.Group, dst.Part, dst.Parts = src.Group, src.Part, src.Parts
+	dst.ScheduleAt, dst.ExpireAt = src.ScheduleAt, src.ExpireAt
+}
+
 // DeliveryRetry records a failed delivery attempt.
 type DeliveryRetry struct {
 	ID          uint64
@@ -191,12 +204,19 @@ type DeliveryRetry struct {
 }
 
 // Batch is a set of changes applied atomically: all or none. Its parts
-// apply in field order (Messages, Updates, Deliveries, Retries, Done), so a
-// batch may insert a message and update it, or insert a delivery and mark
-// it done. A message or delivery id that is already stored, or repeated
-// within Messages or Deliveries, fails the whole batch.
+// apply in field order (Messages, Replaces, Updates, Deliveries, Retries,
+// Done), so a batch may insert a message and update it, or insert a
+// delivery and mark it done. A message or delivery id that is already
+// stored, or repeated within Messages or Deliveries, fails the whole batch.
 type Batch struct {
-	Messages   []*Message      // new messages
+	Messages []*Message // new messages
+	// Replaces change the content of stored messages (replace_sm, and
+	// submit_sm with replace_if_present_flag): for each, the stored
+	// message with its ID takes its submitter's fields (see Replace);
+	// its state, times of record, backend id and attempts stay as they
+	// are (state changes are Updates). An id the store does not have is
+	// ignored. Several replaces of one message apply in order.
+	Replaces   []*Message
 	Updates    []Update        // state changes of stored messages
 	Deliveries []*Delivery     // new deliveries
 	Retries    []DeliveryRetry // failed delivery attempts
@@ -205,14 +225,15 @@ type Batch struct {
 
 // Len is the number of changes in the batch.
 func (b *Batch) Len() int {
-	return len(b.Messages) + len(b.Updates) + len(b.Deliveries) + len(b.Retries) + len(b.Done)
+	return len(b.Messages) + len(b.Replaces) + len(b.Updates) + len(b.Deliveries) + len(b.Retries) + len(b.Done)
 }
 
 // Reset empties the batch, keeping its capacity.
 func (b *Batch) Reset() {
 	clear(b.Messages)
+	clear(b.Replaces)
 	clear(b.Deliveries)
-	*b = Batch{Messages: b.Messages[:0], Updates: b.Updates[:0], Deliveries: b.Deliveries[:0], Retries: b.Retries[:0], Done: b.Done[:0]}
+	*b = Batch{Messages: b.Messages[:0], Replaces: b.Replaces[:0], Updates: b.Updates[:0], Deliveries: b.Deliveries[:0], Retries: b.Retries[:0], Done: b.Done[:0]}
 }
 
 // Filter selects messages for Find. Zero fields match everything.

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Scripted ESME built on node-smpp (npm "smpp"), started by smppkit's Go interop tests.
 //
-//   node client.js --url smpp://user:pass@127.0.0.1:PORT [--mode all|bind-fail|garbage|load]
+//   node client.js --url smpp://user:pass@127.0.0.1:PORT [--mode all|bind-fail|garbage|load|ops]
 //                  [--count N] [--timeout 30] [--resp-timeout 5]
 //
 // stdout: one JSON object per line (see README.md for the contract); diagnostics on stderr.
@@ -34,7 +34,7 @@ const MODE = args.mode;
 const COUNT = Number(args.count);
 const RESP_TIMEOUT_MS = Number(args['resp-timeout']) * 1000;
 const WINDOW = 100;
-if (!['all', 'bind-fail', 'garbage', 'load'].includes(MODE)) {
+if (!['all', 'bind-fail', 'garbage', 'load', 'ops'].includes(MODE)) {
 	process.stderr.write(`unknown mode: ${MODE}\n`);
 	process.exit(64);
 }
@@ -364,10 +364,60 @@ async function modeLoad() {
 	finish({sent, ok_count: okCount, ms});
 }
 
+// ops: the message operations against smppd (gateway), each call printed as a "step" line
+// {"event":"step","name":...,"command":...,"command_status":...,"fields":{...}}; the Go test
+// (ops_test.go) judges the statuses and fields, so this mode records no errors of its own
+// beyond missing responses.
+async function modeOps() {
+	if (!(await bind('bind_transceiver'))) return finish();
+	const step = async (name, command, options) => {
+		const resp = await call(command, options);
+		if (resp) emit(Object.assign(pduEvent('step', resp), {name}));
+		return resp;
+	};
+	const later = '000001000000000R'; // relative: in one hour
+	const a = await step('submit', 'submit_sm', Object.assign({}, ME, dest('4915100000001'),
+		{registered_delivery: 1, schedule_delivery_time: later, data_coding: 0, short_message: Buffer.from('later')}));
+	const id = a && a.message_id;
+	await step('query scheduled', 'query_sm', Object.assign({message_id: id}, ME));
+	await step('replace', 'replace_sm', Object.assign({message_id: id}, ME,
+		{registered_delivery: 1, short_message: Buffer.from('Replaced by node-smpp', 'ascii')}));
+	await step('replace unknown', 'replace_sm', Object.assign({message_id: 'fffffffff'}, ME, {short_message: Buffer.from('x')}));
+	await step('cancel', 'cancel_sm', Object.assign({service_type: '', message_id: id}, ME, dest('')));
+	await step('query cancelled', 'query_sm', Object.assign({message_id: id}, ME));
+	await step('cancel again', 'cancel_sm', Object.assign({service_type: '', message_id: id}, ME, dest('')));
+	for (const text of ['one', 'two']) {
+		await step('submit service', 'submit_sm', Object.assign({service_type: 'NODE'}, ME, dest('4915100000002'),
+			{schedule_delivery_time: later, data_coding: 0, short_message: Buffer.from(text)}));
+	}
+	await step('cancel by service', 'cancel_sm', Object.assign({service_type: 'NODE', message_id: ''}, ME, dest('4915100000002')));
+	await step('replace if present 1', 'submit_sm', Object.assign({service_type: 'WX'}, ME, dest('4915100000003'),
+		{schedule_delivery_time: later, replace_if_present_flag: 1, data_coding: 0, short_message: Buffer.from('rain')}));
+	await step('replace if present 2', 'submit_sm', Object.assign({service_type: 'WX'}, ME, dest('4915100000003'),
+		{schedule_delivery_time: later, replace_if_present_flag: 1, data_coding: 0, short_message: Buffer.from('sun')}));
+	await step('submit_multi', 'submit_multi', Object.assign({}, ME, {registered_delivery: 1,
+		dest_address: [dest('4915100000004'), dest('4915100000005'), {dl_name: 'nodelist'}],
+		data_coding: 0, short_message: Buffer.from('Hello to many from node-smpp', 'ascii')}));
+	await step('data_sm', 'data_sm', Object.assign({}, ME, dest('4915100000006'),
+		{data_coding: 0, message_payload: Buffer.from('Payload from node-smpp via data_sm', 'ascii')}));
+	await step('broadcast_sm', 'broadcast_sm', Object.assign({}, ME, {
+		message_id: '', data_coding: 0,
+		broadcast_area_identifier: [{format: 0x00, data: 'nodearea'}],
+		broadcast_content_type: {network: 1, content_type: 0x0033},
+		broadcast_rep_num: 1,
+		broadcast_frequency_interval: {unit: 0x09, interval: 5},
+		message_payload: Buffer.from('Broadcast from node-smpp', 'ascii'),
+	}));
+	// Receipts: DELETED for the cancelled message, DELIVRD for both submit_multi destinations.
+	if (!(await until(() => receipts >= 3, 10000))) errors.push(`${receipts} receipts within 10 s, want 3`);
+	await unbindAndClose();
+	finish();
+}
+
 let connected = false;
 session.on('connect', function() {
 	connected = true;
-	({all: modeAll, 'bind-fail': modeBindFail, garbage: modeGarbage, load: modeLoad})[MODE]();
+	({all: modeAll, 'bind-fail': modeBindFail, garbage: modeGarbage, load: modeLoad, ops: modeOps})[MODE]();
 });
 session.once('close', function() {
 	// Connection refused: no mode ran, so report here.

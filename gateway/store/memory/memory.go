@@ -51,7 +51,7 @@ func New() *Store {
 // Apply commits b atomically: it checks the whole batch first and changes
 // nothing if any part fails (a nil or empty-id message, or an id already
 // stored or repeated in the batch). The parts apply in the order Messages,
-// Updates, Deliveries, Retries, Done, each in slice order.
+// Replaces, Updates, Deliveries, Retries, Done, each in slice order.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -75,6 +75,11 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 		}
 		newIDs[m.ID] = struct{}{}
 	}
+	for i, r := range b.Replaces {
+		if r == nil {
+			return fmt.Errorf("memory: replace %d is nil", i)
+		}
+	}
 	newDeliveries := make(map[uint64]struct{}, len(b.Deliveries))
 	for i, d := range b.Deliveries {
 		if d == nil {
@@ -91,6 +96,11 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 
 	for _, m := range b.Messages {
 		s.messages[m.ID] = copyMessage(m)
+	}
+	for _, r := range b.Replaces {
+		if m := s.messages[r.ID]; m != nil {
+			store.Replace(m, copyMessage(r))
+		}
 	}
 	for _, u := range b.Updates {
 		if m := s.messages[u.ID]; m != nil {

@@ -28,6 +28,7 @@ type writer struct {
 
 	begin, commit, rollback driver.Stmt
 	retry                   driver.Stmt
+	replace                 driver.Stmt
 	update                  [updateRows + 1]driver.Stmt
 	insertMsg               [insertRows + 1]driver.Stmt // by number of rows
 	insertDel               [insertRows + 1]driver.Stmt
@@ -58,7 +59,7 @@ func (w *writer) close() error {
 }
 
 func (w *writer) stmts() []driver.Stmt {
-	all := []driver.Stmt{w.begin, w.commit, w.rollback, w.retry}
+	all := []driver.Stmt{w.begin, w.commit, w.rollback, w.retry, w.replace}
 	all = append(all, w.update[:]...)
 	all = append(all, w.insertMsg[:]...)
 	all = append(all, w.insertDel[:]...)
@@ -119,6 +120,9 @@ func (w *writer) applyTx(b *store.Batch) error {
 		if err := w.insertMessages(b.Messages[i:min(i+insertRows, len(b.Messages))]); err != nil {
 			return err
 		}
+	}
+	if err := w.replaceMessages(b.Replaces); err != nil {
+		return err
 	}
 	if err := w.updateMessages(b.Updates); err != nil {
 		return err
@@ -217,6 +221,63 @@ func (w *writer) insertMessages(ms []*store.Message) error {
 	}
 	if err := w.exec(st, len(ms)*nMessageCols); err != nil {
 		return fmt.Errorf("sqlite: insert messages: %w", err)
+	}
+	return nil
+}
+
+// replaceQuery sets the columns store.Replace changes; its arguments
+// follow the column order, then the id.
+const replaceQuery = `UPDATE messages SET src_ton = ?, src_npi = ?, src_addr = ?, dst_ton = ?, dst_npi = ?, dst_addr = ?,
+	service_type = ?, esm_class = ?, protocol_id = ?, priority = ?, registered_delivery = ?, data_coding = ?,
+	body = ?, tlvs = ?, grp = ?, part = ?, parts = ?, schedule_at = ?, expire_at = ?
+WHERE id = ?`
+
+// replaceMessages applies a batch's Replaces, one statement each (replaces
+// are rare: replace_sm and replace_if_present_flag).
+func (w *writer) replaceMessages(ms []*store.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	st, err := w.prepare(&w.replace, func() string { return replaceQuery })
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare replace: %w", err)
+	}
+	for _, m := range ms {
+		if m == nil {
+			return errors.New("sqlite: nil replace")
+		}
+		sched, err := encTime(m.ScheduleAt)
+		if err != nil {
+			return fmt.Errorf("sqlite: replace %s: %w", m.ID, err)
+		}
+		exp, err := encTime(m.ExpireAt)
+		if err != nil {
+			return fmt.Errorf("sqlite: replace %s: %w", m.ID, err)
+		}
+		a := w.args
+		a[0].Value = int64(m.Source.TON)
+		a[1].Value = int64(m.Source.NPI)
+		a[2].Value = m.Source.Addr
+		a[3].Value = int64(m.Dest.TON)
+		a[4].Value = int64(m.Dest.NPI)
+		a[5].Value = m.Dest.Addr
+		a[6].Value = m.ServiceType
+		a[7].Value = int64(m.ESMClass)
+		a[8].Value = int64(m.ProtocolID)
+		a[9].Value = int64(m.Priority)
+		a[10].Value = int64(m.RegisteredDelivery)
+		a[11].Value = int64(m.DataCoding)
+		a[12].Value = blob(m.Body)
+		a[13].Value = blob(m.TLVs)
+		a[14].Value = m.Group
+		a[15].Value = int64(m.Part)
+		a[16].Value = int64(m.Parts)
+		a[17].Value = sched
+		a[18].Value = exp
+		a[19].Value = m.ID
+		if err := w.exec(st, 20); err != nil {
+			return fmt.Errorf("sqlite: replace %s: %w", m.ID, err)
+		}
 	}
 	return nil
 }

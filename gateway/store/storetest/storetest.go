@@ -11,6 +11,8 @@
 //     batch) fails as a whole and changes nothing;
 //   - the parts of a batch apply in order (store.Batch), and Update sets
 //     UpdatedAt and DoneAt as store.Update says;
+//   - a Replace changes exactly the fields store.Replace copies, and one for
+//     an unknown id is ignored;
 //   - Find's Before naming an unknown message returns nothing (no error);
 //   - Apply with a context already cancelled fails and changes nothing;
 //   - after Close, Ping fails, and a second Close does not panic.
@@ -45,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NoAliasing", testNoAliasing},
 		{"Updates", testUpdates},
 		{"UpdateOrder", testUpdateOrder},
+		{"Replaces", testReplaces},
 		{"Deliveries", testDeliveries},
 		{"UnknownIDsIgnored", testUnknownIDs},
 		{"DuplicateMessage", testDuplicateMessage},
@@ -452,6 +455,38 @@ func testUpdateOrder(t *testing.T, s store.Store) {
 	checkMessage(t, s, want)
 	if !want.DoneAt.Equal(u2.At) || want.BackendID != "b1" {
 		t.Fatal("updateModel is wrong")
+	}
+}
+
+func testReplaces(t *testing.T, s store.Store) {
+	a, b := fullMessage("rp-a"), fullMessage("rp-b")
+	mustApply(t, s, &store.Batch{Messages: []*store.Message{cloneMessage(a), cloneMessage(b)}})
+
+	// The replacement's content fields land; everything else (account,
+	// route, state, times of record, backend id, attempts) stays.
+	r := fullMessage("other")
+	r.ID = a.ID
+	r.Account, r.Route, r.State, r.BackendID, r.Attempts = "x", "y", store.Delivered, "z", 9
+	r.SubmittedAt, r.DoneAt, r.UpdatedAt = t0.Add(time.Hour), t0.Add(time.Hour), t0.Add(time.Hour)
+	r.Body, r.TLVs, r.ScheduleAt, r.ExpireAt = []byte("new text"), nil, time.Time{}, t0.Add(48*time.Hour)
+	r.RegisteredDelivery, r.Priority, r.Parts, r.Group = 1, 0, 0, ""
+	// A replace, then an update of the same message, in one batch with an
+	// insert: they apply in order (Messages, Replaces, Updates).
+	c := fullMessage("rp-c")
+	rc := cloneMessage(c)
+	rc.Body = []byte("c again")
+	u := store.Update{ID: a.ID, State: store.Scheduled, Attempts: 1, At: t0.Add(time.Minute)}
+	mustApply(t, s, &store.Batch{Messages: []*store.Message{cloneMessage(c)}, Replaces: []*store.Message{cloneMessage(r), rc, fullMessage("rp-unknown")},
+		Updates: []store.Update{u}})
+	store.Replace(a, r)
+	updateModel(a, u)
+	store.Replace(c, rc)
+	checkMessage(t, s, a)
+	checkMessage(t, s, b)
+	checkMessage(t, s, c)
+	checkAbsent(t, s, "rp-unknown")
+	if got, _ := s.Message(context.Background(), a.ID); got == nil || string(got.Body) != "new text" || got.Account != "acct-rp-a" {
+		t.Fatalf("replaced message: %+v", got)
 	}
 }
 
