@@ -50,9 +50,16 @@ func newCommitter(st store.Store, log *slog.Logger, maxBatch int) *committer {
 // add records a change: fill appends it to the batch being gathered, and
 // done (may be nil) hears when it is durable. When the batch is full, add
 // waits for the commit under way to finish: the store sets the pace.
-func (c *committer) add(fill func(b *store.Batch), done func(error)) {
+func (c *committer) add(fill func(b *store.Batch), done func(error)) { c.put(fill, done, true) }
+
+// addNow is add that never waits for room: for callers that hold a lock
+// the committer's callbacks may need (a message's shard, see transition),
+// and so must not block. The batch may then grow past maxBatch a little.
+func (c *committer) addNow(fill func(b *store.Batch), done func(error)) { c.put(fill, done, false) }
+
+func (c *committer) put(fill func(b *store.Batch), done func(error), wait bool) {
 	c.mu.Lock()
-	for c.cur.Len() >= c.maxBatch && !c.stopped {
+	for wait && c.cur.Len() >= c.maxBatch && !c.stopped {
 		c.room.Wait()
 	}
 	if c.stopped {
@@ -73,10 +80,10 @@ func (c *committer) add(fill func(b *store.Batch), done func(error)) {
 	}
 }
 
-// addDelivery records a new delivery like add, remembering where it is so
-// that an acknowledgement before the commit can cancel it.
+// addDelivery records a new delivery like addNow, remembering where it is
+// so that an acknowledgement before the commit can cancel it.
 func (c *committer) addDelivery(fill func(b *store.Batch), d *store.Delivery, done func(error)) {
-	c.add(func(b *store.Batch) {
+	c.addNow(func(b *store.Batch) {
 		fill(b)
 		c.unsent[d.ID] = len(b.Deliveries)
 		b.Deliveries = append(b.Deliveries, d)

@@ -274,8 +274,13 @@ func (g *Gateway) connState(s *smpp.Session, st smpp.State) {
 // false when m was final already (a late or duplicate report).
 func (g *Gateway) transition(m *store.Message, st store.State, code uint16, backendID string) bool {
 	now := g.now()
-	var u store.Update
 	changed := false
+	// Everything happens under the message's shard lock, the commit and the
+	// receipt's queueing included: two reports racing (a backend's final
+	// state and the dispatcher's ENROUTE) must reach the store and the
+	// client in the order their changes were made, or a stale ENROUTE could
+	// overwrite DELIVERED. (addNow never blocks, so the lock is held
+	// briefly.)
 	ok := g.dispatch.live.finish(m, func() {
 		if m.State == st && (backendID == "" || backendID == m.BackendID) {
 			return // nothing new (ENROUTE again)
@@ -288,39 +293,35 @@ func (g *Gateway) transition(m *store.Message, st store.State, code uint16, back
 		if st.Final() {
 			m.DoneAt = now
 		}
-		u = store.Update{ID: m.ID, State: st, ErrorCode: code, BackendID: backendID, Attempts: m.Attempts, At: now}
+		u := store.Update{ID: m.ID, State: st, ErrorCode: code, BackendID: backendID, Attempts: m.Attempts, At: now}
+		fill := func(b *store.Batch) { b.Updates = append(b.Updates, u) }
+		g.unsaved.Store(u.ID, u)
+		saved := func(err error) {
+			g.unsaved.CompareAndDelete(u.ID, u)
+			if err != nil {
+				g.log.Error("state change not stored", "message_id", u.ID, "state", st.String(), "err", err)
+			}
+		}
+		if !wantsReceipt(m.RegisteredDelivery, st) {
+			g.commit.addNow(fill, saved)
+			return
+		}
+		// The receipt goes out at once, not after the commit: when the
+		// client acknowledges it before the commit, it is never written
+		// (see committer.ack).
+		rc := g.newReceipt(m, st, code, now)
+		g.commit.addDelivery(fill, rc, saved)
+		g.deliver.enqueue(rc)
 	})
 	if !ok {
 		return false
 	}
-	if !changed {
-		return true
-	}
-	if st.Final() {
-		g.pending.Add(-1)
-	}
-	g.metrics.state(m.Route, st)
-	var rc *store.Delivery
-	if wantsReceipt(m.RegisteredDelivery, st) {
-		rc = g.newReceipt(m, st, code, now)
-	}
-	fill := func(b *store.Batch) { b.Updates = append(b.Updates, u) }
-	g.unsaved.Store(u.ID, u)
-	failed := func(err error) {
-		g.unsaved.CompareAndDelete(u.ID, u)
-		if err != nil {
-			g.log.Error("state change not stored", "message_id", u.ID, "state", st.String(), "err", err)
+	if changed {
+		if st.Final() {
+			g.pending.Add(-1)
 		}
+		g.metrics.state(m.Route, st)
 	}
-	if rc == nil {
-		g.commit.add(fill, failed)
-		return true
-	}
-	// The receipt goes out at once, not after the commit: when the client
-	// acknowledges it before the commit, it is never written (see
-	// committer.ack).
-	g.commit.addDelivery(fill, rc, failed)
-	g.deliver.enqueue(rc)
 	return true
 }
 
