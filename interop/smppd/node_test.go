@@ -192,9 +192,28 @@ var (
 	longText = strings.Repeat("node-smpp sends smppd a long message in three parts. ", 8)[:400]
 )
 
+// nodeDaemon starts smppd; when the test ends, anything it logged at
+// level ERROR fails the test.
 func nodeDaemon(t *testing.T, yaml string) *smppd.Daemon {
 	t.Helper()
-	return smppd.Start(t, smppd.Config{ConfigYAML: yaml})
+	d := smppd.Start(t, smppd.Config{ConfigYAML: yaml})
+	t.Cleanup(func() { checkLog(t, d) })
+	return d
+}
+
+// checkLog fails the test for each ERROR line smppd logged and shows its
+// WARN lines but the expected ones.
+func checkLog(t *testing.T, d *smppd.Daemon) {
+	t.Helper()
+	for _, l := range d.Lines("level=ERROR") {
+		t.Errorf("smppd: %s", l)
+	}
+	for _, l := range d.Lines("level=WARN") {
+		if !strings.Contains(l, "no accounts configured") &&
+			!strings.Contains(l, "in plain text") {
+			t.Logf("smppd: %s", l)
+		}
+	}
 }
 
 // undelivPrefix is what the simulator rule fails, as UNDELIV err 001.
@@ -322,6 +341,9 @@ func TestNodeReceiptAfterLateBind(t *testing.T) {
 	subs := submits(t, tx)
 	if len(subs) != 1 {
 		t.Fatalf("%d submit_sm answered, want 1", len(subs))
+	}
+	if n := len(deliverSMs(tx)); n != 0 {
+		t.Errorf("the transmitter got %d deliver_sm", n)
 	}
 	q := tx.MustWait(t, eventWait, "query_sm_resp", peer.IsEvent("resp"))
 	if q.Status() != 0 || q.FieldInt("message_state") != int64(pdu.StateDelivered) {
