@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,7 +131,7 @@ func kget(ctx context.Context, u string) (string, int, error) {
 func TestKannel(t *testing.T) {
 	bearerbox := peer.Require(t, "bearerbox", "Debian: apt-get install kannel")
 	smsbox := peer.Require(t, "smsbox", "Debian: apt-get install kannel")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const (
 		systemID, password = "kannel1", "kpw123"
@@ -210,7 +211,24 @@ func TestKannel(t *testing.T) {
 
 	t0 := time.Now()
 	bb := start("bearerbox", bearerbox)
-	if err := d.WaitLog(ctx, "system_id="+systemID+" command=bind_transceiver"); err != nil {
+	// smppd logs the bind; a bearerbox that exits first (a port taken
+	// since freePort, a bad configuration) ends the wait at once.
+	bindCtx, bindCancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-bb.done:
+		case <-bindCtx.Done():
+		}
+		bindCancel()
+	}()
+	err = d.WaitLog(bindCtx, "system_id="+systemID+" command=bind_transceiver")
+	bindCancel()
+	if err != nil {
+		select {
+		case <-bb.done:
+			t.Fatalf("bearerbox exited before it bound (exit code %d)", bb.cmd.ProcessState.ExitCode())
+		default:
+		}
 		t.Fatal(err)
 	}
 	tBind := time.Since(t0)
@@ -239,6 +257,12 @@ func TestKannel(t *testing.T) {
 		{"plain", "4917612345001", "Hello smppd from Kannel", "0"},
 		{"UCS-2", "4917612345002", "Grüße Привет 👋 from Kannel", "2"},
 		{"long", "4917612345003", long, "0"},
+	}
+	// More short ones, so that smppd's ids (one per submit_sm, counting up
+	// in hexadecimal) reach ones with a letter: 10000000a and on.
+	for i := range 6 {
+		msgs = append(msgs, struct{ name, to, text, coding string }{fmt.Sprintf("short %d", i+1),
+			fmt.Sprintf("49176123451%02d", i), fmt.Sprintf("Short message %d", i+1), "0"})
 	}
 	for i, m := range msgs {
 		dlrURL := hs.URL + fmt.Sprintf("/dlr?msg=%d&type=%%d&fid=%%F&answer=%%A&to=%%P", i)
@@ -300,7 +324,11 @@ func TestKannel(t *testing.T) {
 	hits.mu.Lock()
 	all := append([]url.Values(nil), hits.hits...)
 	hits.mu.Unlock()
+	var ids []string
 	for i, m := range msgs {
+		if n := len(final(i)); n != 1 {
+			t.Errorf("%s: %d delivered DLRs, want 1", m.name, n)
+		}
 		for _, h := range final(i) {
 			// msg-id-type 0x03: Kannel reports smppd's hexadecimal id as
 			// the decimal number it stands for.
@@ -310,6 +338,7 @@ func TestKannel(t *testing.T) {
 				continue
 			}
 			id := strconv.FormatUint(n, 16)
+			ids = append(ids, id)
 			if ans := h.Get("answer"); !strings.HasPrefix(ans, "id:"+id+" ") || !strings.Contains(ans, " stat:DELIVRD ") {
 				t.Errorf("%s: DLR answer %q, want smppd's receipt for %s", m.name, ans, id)
 			}
@@ -322,6 +351,9 @@ func TestKannel(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d delivered DLR(s), foreign ids %v", m.name, len(final(i)), fids(final(i)))
+	}
+	if !slices.ContainsFunc(ids, func(id string) bool { return strings.ContainsAny(id, "abcdef") }) {
+		t.Errorf("no smppd id with a hexadecimal letter among %v: msg-id-type 0x03 not exercised", ids)
 	}
 	if err := c.Unbind(ctx); err != nil {
 		t.Errorf("Unbind: %v", err)
