@@ -32,13 +32,14 @@ import (
 	"github.com/smppkit/smpp/interop/internal/peer"
 	"github.com/smppkit/smpp/interop/internal/smppd"
 	"github.com/smppkit/smpp/pdu"
+	"github.com/smppkit/smpp/text"
 )
 
 // dlrHits records the test HTTP server's requests and wakes waiters.
 type dlrHits struct {
 	mu     sync.Mutex
 	hits   []url.Values // the dlr-url calls' queries
-	mo     int
+	mo     []url.Values // the sms-service calls' queries (MO messages)
 	notify chan struct{}
 }
 
@@ -47,7 +48,7 @@ func (h *dlrHits) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/dlr" {
 		h.hits = append(h.hits, r.URL.Query())
 	} else {
-		h.mo++
+		h.mo = append(h.mo, r.URL.Query())
 	}
 	h.mu.Unlock()
 	select {
@@ -128,6 +129,9 @@ func kget(ctx context.Context, u string) (string, int, error) {
 	return string(b), resp.StatusCode, err
 }
 
+// kannelOwns is the prefix of the addresses Kannel's account owns.
+const kannelOwns = "4917699"
+
 func TestKannel(t *testing.T) {
 	bearerbox := peer.Require(t, "bearerbox", "Debian: apt-get install kannel")
 	smsbox := peer.Require(t, "smsbox", "Debian: apt-get install kannel")
@@ -137,7 +141,14 @@ func TestKannel(t *testing.T) {
 		systemID, password = "kannel1", "kpw123"
 		from               = "12345"
 	)
-	d := smppd.Start(t, smppd.Config{})
+	// An account for Kannel that owns 4917699…: messages Kannel sends there
+	// come back to it as MO (simulator.loopback).
+	d := smppd.Start(t, smppd.Config{ConfigYAML: `
+accounts:
+  - system_id: ` + systemID + `
+    password: ` + password + `
+    addresses: ["` + kannelOwns + `*"]
+`})
 	_, smppPort, _ := net.SplitHostPort(d.SMPPAddr)
 
 	hits := &dlrHits{notify: make(chan struct{}, 1)}
@@ -258,6 +269,10 @@ func TestKannel(t *testing.T) {
 		{"UCS-2", "4917612345002", "Grüße Привет 👋 from Kannel", "2"},
 		{"long", "4917612345003", long, "0"},
 	}
+	// Two to addresses Kannel's account owns: they come back as MO.
+	moTexts := map[string]string{kannelOwns + "000001": "MO back to Kannel", kannelOwns + "000002": "Zurück: Привет 👋"}
+	msgs = append(msgs, struct{ name, to, text, coding string }{"MO GSM", kannelOwns + "000001", moTexts[kannelOwns+"000001"], "0"},
+		struct{ name, to, text, coding string }{"MO UCS-2", kannelOwns + "000002", moTexts[kannelOwns+"000002"], "2"})
 	// More short ones, so that smppd's ids (one per submit_sm, counting up
 	// in hexadecimal) reach ones with a letter: 10000000a and on.
 	for i := range 6 {
@@ -312,6 +327,30 @@ func TestKannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	tDLR := time.Since(t0)
+
+	// The MO messages at Kannel's sms-service, from the original sender
+	// (Kannel writes TON 1 with a '+'), with the text sent.
+	if err := hits.wait(ctx, "the MO messages at Kannel's sms-service", exited, func() bool { return len(hits.mo) >= len(moTexts) }); err != nil {
+		t.Fatal(err)
+	}
+	hits.mu.Lock()
+	for _, mo := range hits.mo {
+		to := strings.TrimPrefix(mo.Get("to"), "+")
+		want, ok := moTexts[to]
+		got := mo.Get("text")
+		if mo.Get("coding") == "2" { // Kannel hands on UCS-2 as it came: UTF-16BE
+			got = text.DecodeUCS2([]byte(got))
+		}
+		if !ok || got != want || mo.Get("from") != "+"+from {
+			t.Errorf("MO at sms-service: from %q to %q coding %q text %q; want from +%s one of %q", mo.Get("from"), mo.Get("to"),
+				mo.Get("coding"), got, from, moTexts)
+		}
+		delete(moTexts, to)
+	}
+	if len(hits.mo) != 2 {
+		t.Errorf("%d MO messages at sms-service, want 2", len(hits.mo))
+	}
+	hits.mu.Unlock()
 
 	// smppd's receipts for the long message's other parts may still be on
 	// their way; they are counted once smppd has logged no failure, below.
