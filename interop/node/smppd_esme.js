@@ -19,7 +19,7 @@
 //   {"event":"bound","command_status":N}
 //   {"event":"submitted","index":I,"part":P,"command_status":N,"message_id":"..."}
 //   {"event":"pdu","command":"deliver_sm",...fields...}      (every request received, as client.js)
-//   {"event":"resp","command":"query_sm_resp",...}            (query responses)
+//   {"event":"resp","command":"submit_sm_resp",...}           (every response but the bind's)
 //   {"event":"done","ok":true|false,"errors":[...]}
 // Exit status: 0 when the run completed (results in "done"), 1 on a crash, 2 on the --timeout.
 'use strict';
@@ -149,7 +149,12 @@ function until(cond, ms) {
 }
 
 session.on('pdu', function(pdu) {
-	if (pdu.isResponse()) return;
+	if (pdu.isResponse()) {
+		// In the order they came off the wire, with the requests below.
+		if (pdu.command !== 'bind_transceiver_resp' && pdu.command !== 'bind_transmitter_resp' &&
+			pdu.command !== 'bind_receiver_resp') emit(pduEvent('resp', pdu));
+		return;
+	}
 	emit(pduEvent('pdu', pdu));
 	switch (pdu.command) {
 	case 'deliver_sm':
@@ -230,7 +235,6 @@ async function run() {
 					source_addr: MESSAGES[0].from || '4915100000000'});
 				if (!q) break;
 				if (q.command_status !== 0 || [2, 3, 4, 5, 8, 9].includes(q.message_state) || round >= 200) {
-					emit(pduEvent('resp', q));
 					break;
 				}
 				await new Promise((r) => setTimeout(r, 10));
@@ -244,7 +248,7 @@ async function run() {
 		for (const id of ids) {
 			const q = await call('query_sm', {message_id: id, source_addr_ton: 1, source_addr_npi: 1,
 				source_addr: MESSAGES[0].from || '4915100000000'});
-			if (q) emit(pduEvent('resp', q));
+			void q; // printed by the 'pdu' handler
 		}
 	}
 	unbinding = true;

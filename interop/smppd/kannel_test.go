@@ -143,7 +143,10 @@ func TestKannel(t *testing.T) {
 	)
 	// An account for Kannel that owns 4917699…: messages Kannel sends there
 	// come back to it as MO (simulator.loopback).
+	// smppd probes an idle session after a second: Kannel must answer.
 	d := smppd.Start(t, smppd.Config{ConfigYAML: `
+smpp:
+  enquire_link_interval: 1s
 accounts:
   - system_id: ` + systemID + `
     password: ` + password + `
@@ -269,10 +272,13 @@ accounts:
 		{"UCS-2", "4917612345002", "Grüße Привет 👋 from Kannel", "2"},
 		{"long", "4917612345003", long, "0"},
 	}
-	// Two to addresses Kannel's account owns: they come back as MO.
-	moTexts := map[string]string{kannelOwns + "000001": "MO back to Kannel", kannelOwns + "000002": "Zurück: Привет 👋"}
+	// Three to addresses Kannel's account owns: they come back as MO.
+	moTexts := map[string]string{kannelOwns + "000001": "MO back to Kannel", kannelOwns + "000002": "Zurück: Привет 👋",
+		kannelOwns + "000003": long}
 	msgs = append(msgs, struct{ name, to, text, coding string }{"MO GSM", kannelOwns + "000001", moTexts[kannelOwns+"000001"], "0"},
-		struct{ name, to, text, coding string }{"MO UCS-2", kannelOwns + "000002", moTexts[kannelOwns+"000002"], "2"})
+		struct{ name, to, text, coding string }{"MO UCS-2", kannelOwns + "000002", moTexts[kannelOwns+"000002"], "2"},
+		// 3 parts, each back as an MO part with its UDH, which Kannel joins.
+		struct{ name, to, text, coding string }{"MO long", kannelOwns + "000003", long, "0"})
 	// More short ones, so that smppd's ids (one per submit_sm, counting up
 	// in hexadecimal) reach ones with a letter: 10000000a and on.
 	for i := range 6 {
@@ -347,8 +353,8 @@ accounts:
 		}
 		delete(moTexts, to)
 	}
-	if len(hits.mo) != 2 {
-		t.Errorf("%d MO messages at sms-service, want 2", len(hits.mo))
+	if len(hits.mo) != 3 {
+		t.Errorf("%d MO messages at sms-service, want 3", len(hits.mo))
 	}
 	hits.mu.Unlock()
 
@@ -409,6 +415,19 @@ accounts:
 	t.Logf("%d dlr-url calls (%d SMSC acks); bound after %v, delivered DLRs for all after %v",
 		len(all), acks, tBind.Round(time.Millisecond), tDLR.Round(time.Millisecond))
 
+
+	// smppd's enquire_link on the idle session, answered by Kannel (its
+	// debug log dumps every PDU it sends; an external process's file:
+	// polled).
+	for tick := time.NewTicker(50 * time.Millisecond); !kannelSent(filepath.Join(dir, "bearerbox.log"), "enquire_link_resp"); {
+		select {
+		case name := <-exited:
+			t.Fatalf("%s exited before answering smppd's enquire_link", name)
+		case <-ctx.Done():
+			t.Fatalf("Kannel never answered an enquire_link of smppd's: %v", ctx.Err())
+		case <-tick.C:
+		}
+	}
 	checkLog(t, d) // anything smppd had to say about Kannel's session
 	khttp.CloseIdleConnections()
 	sb.stop(t, 5*time.Second, false)
@@ -421,4 +440,23 @@ func fids(vs []url.Values) []string {
 		out = append(out, v.Get("fid"))
 	}
 	return out
+}
+
+// kannelSent reports whether bearerbox's log shows it sending a PDU of the
+// command: its dumps read "SMPP[id]: Sending PDU:", then the dump's
+// header, then "type_name: <command>".
+func kannelSent(logFile, command string) bool {
+	b, _ := os.ReadFile(logFile)
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if !strings.HasSuffix(l, "Sending PDU:") {
+			continue
+		}
+		for _, next := range lines[i+1 : min(i+4, len(lines))] {
+			if strings.HasSuffix(next, "type_name: "+command) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -85,6 +85,11 @@ func finish(t *testing.T, p *peer.Peer) peer.Event {
 	if !done.Bool("ok") {
 		t.Errorf("smppd_esme.js: %q\n%s", done.Strings("errors"), p.Report())
 	}
+	for _, e := range p.Events() {
+		if e.Field("decode_error") != nil {
+			t.Errorf("node-smpp could not decode what smppd sent: %s", e.Line)
+		}
+	}
 	return done
 }
 
@@ -268,6 +273,7 @@ func TestNodeTransceiver(t *testing.T) {
 			checkReceipt(t, rs, s.id, m.To, "DELIVRD", pdu.StateDelivered, "000")
 		}
 	}
+	checkRespBeforeReceipt(t, p)
 	// The receipt's text: field is the start of the message as GSM/ASCII,
 	// other characters as '?'.
 	for _, s := range subs {
@@ -345,7 +351,12 @@ func TestNodeReceiptAfterLateBind(t *testing.T) {
 	if n := len(deliverSMs(tx)); n != 0 {
 		t.Errorf("the transmitter got %d deliver_sm", n)
 	}
-	q := tx.MustWait(t, eventWait, "query_sm_resp", peer.IsEvent("resp"))
+	var q peer.Event // the last query_sm_resp: the script queries until the state is final
+	for _, e := range tx.Events() {
+		if e.Name() == "resp" && e.Command() == "query_sm_resp" {
+			q = e
+		}
+	}
 	if q.Status() != 0 || q.FieldInt("message_state") != int64(pdu.StateDelivered) {
 		t.Fatalf("query_sm before the receiver bound: %s, want DELIVERED", q.Line)
 	}
@@ -416,6 +427,7 @@ func TestNodeLoopbackMO(t *testing.T) {
 			t.Errorf("MO %d: %v; want esm_class 0 from %s, data_coding %d, %q", i, e.Fields(), ourAddr, wantDC, m.Text)
 		}
 	}
+	checkRespBeforeReceipt(t, sender)
 	if slices.ContainsFunc(deliverSMs(sender), func(e peer.Event) bool { return e.FieldInt("esm_class") == 0 }) {
 		t.Errorf("the sender got an MO message")
 	}
@@ -428,4 +440,23 @@ func ucs2Hex(s string) string {
 		b = append(b, byte(c>>8), byte(c))
 	}
 	return hex.EncodeToString(b)
+}
+
+// checkRespBeforeReceipt checks that on p's session every receipt came
+// after the submit_sm_resp that gave its message id: an ESME that matches
+// receipts to its submits (Kannel does) cannot place one that arrives
+// first.
+func checkRespBeforeReceipt(t *testing.T, p *peer.Peer) {
+	t.Helper()
+	resp := map[string]bool{}
+	for _, e := range p.Events() {
+		switch {
+		case e.Name() == "resp" && e.Command() == "submit_sm_resp":
+			resp[e.FieldStr("message_id")] = true
+		case e.Name() == "pdu" && e.Command() == "deliver_sm" && e.FieldInt("esm_class") == 0x04:
+			if id := e.FieldStr("receipted_message_id"); !resp[id] {
+				t.Errorf("the receipt for %s came before its submit_sm_resp on the same session: %s", id, e.Line)
+			}
+		}
+	}
 }
