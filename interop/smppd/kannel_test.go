@@ -415,7 +415,6 @@ accounts:
 	t.Logf("%d dlr-url calls (%d SMSC acks); bound after %v, delivered DLRs for all after %v",
 		len(all), acks, tBind.Round(time.Millisecond), tDLR.Round(time.Millisecond))
 
-
 	// smppd's enquire_link on the idle session, answered by Kannel (its
 	// debug log dumps every PDU it sends; an external process's file:
 	// polled).
