@@ -5,7 +5,7 @@
 // unbinds.
 //
 //   node smppd_esme.js --url smpp://user:pass@127.0.0.1:PORT --bind trx|tx|rx
-//                      [--messages JSON] [--receipts N] [--mo N] [--query 0|1]
+//                      [--messages JSON] [--receipts N] [--notifications N] [--mo N] [--query 0|1]
 //                      [--query-final 0|1] [--timeout 20] [--wait 10]
 //
 // --messages is a JSON array of {to, text, coding: "gsm"|"ucs2", parts: N, rd: registered_delivery}:
@@ -40,7 +40,7 @@ function parseArgs(argv, defaults) {
 }
 
 const args = parseArgs(process.argv.slice(2), {url: 'smpp://127.0.0.1:2775', bind: 'trx', messages: '[]',
-	receipts: '0', mo: '0', query: '0', 'query-final': '0', timeout: '20', wait: '10'});
+	receipts: '0', notifications: '0', mo: '0', query: '0', 'query-final': '0', timeout: '20', wait: '10'});
 const URL_ = new URL(args.url);
 const BIND = {trx: 'bind_transceiver', tx: 'bind_transmitter', rx: 'bind_receiver'}[args.bind];
 if (!BIND) {
@@ -50,6 +50,7 @@ if (!BIND) {
 const MESSAGES = JSON.parse(args.messages);
 const WANT_RECEIPTS = Number(args.receipts);
 const WANT_MO = Number(args.mo);
+const WANT_NOTES = Number(args.notifications);
 const WAIT_MS = Number(args.wait) * 1000;
 
 function emit(obj) {
@@ -97,10 +98,10 @@ function pduEvent(event, pdu) {
 }
 
 const errors = [];
-let receipts = 0, mos = 0, closed = false, unbinding = false, connected = false;
+let receipts = 0, notes = 0, mos = 0, closed = false, unbinding = false, connected = false;
 
 function finish(code) {
-	emit({event: 'done', ok: errors.length === 0, receipts, mo: mos, errors});
+	emit({event: 'done', ok: errors.length === 0, receipts, notifications: notes, mo: mos, errors});
 	process.exit(code || 0);
 }
 setTimeout(() => {
@@ -158,7 +159,9 @@ session.on('pdu', function(pdu) {
 	emit(pduEvent('pdu', pdu));
 	switch (pdu.command) {
 	case 'deliver_sm':
-		if (pdu.esm_class & 0x04) receipts++;
+		// esm_class message type (bits 2-5): 0x04 receipt, 0x20 intermediate notification.
+		if ((pdu.esm_class & 0x3c) === 0x04) receipts++;
+		else if ((pdu.esm_class & 0x3c) === 0x20) notes++;
 		else mos++;
 		return session.send(pdu.response({message_id: ''}));
 	case 'enquire_link':
@@ -241,8 +244,9 @@ async function run() {
 			}
 		}
 	}
-	if (!(await until(() => receipts >= WANT_RECEIPTS && mos >= WANT_MO, WAIT_MS))) {
-		errors.push(`got ${receipts} of ${WANT_RECEIPTS} receipts and ${mos} of ${WANT_MO} MO messages in ${WAIT_MS} ms`);
+	if (!(await until(() => receipts >= WANT_RECEIPTS && notes >= WANT_NOTES && mos >= WANT_MO, WAIT_MS))) {
+		errors.push(`got ${receipts} of ${WANT_RECEIPTS} receipts, ${notes} of ${WANT_NOTES} intermediate notifications ` +
+			`and ${mos} of ${WANT_MO} MO messages in ${WAIT_MS} ms`);
 	}
 	if (args.query === '1') {
 		for (const id of ids) {
