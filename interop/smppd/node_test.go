@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -462,26 +461,16 @@ func checkRespBeforeReceipt(t *testing.T, p *peer.Peer) {
 	}
 }
 
-// envKnownBugs runs the tests of known, not yet fixed smppd bugs.
-const envKnownBugs = "SMPPKIT_KNOWN_BUGS"
-
 // TestNodeEnrouteThenFinal: with simulator.enroute and registered_delivery
 // 0x11 (final receipt and intermediate notifications, as Kannel asks), each
 // message gets its ENROUTE notification (esm_class 0x20) before its
 // DELIVRD receipt, and the store ends DELIVERED.
 //
-// Known bug (run with SMPPKIT_KNOWN_BUGS=1): with simulator.delay 0 the
-// simulator's ENROUTE and final reports race the dispatcher's own ENROUTE
-// transition from Submit's result. Gateway.transition changes m.State under
-// the live set's lock but commits the update and enqueues the receipt
-// after unlocking, so the dispatcher's ENROUTE can be committed and sent
-// after the final one: for a few messages in a hundred the store ends
-// ENROUTE with no final_date (query_sm says ENROUTE for good) and the ESME
-// gets the ENROUTE notification after the DELIVRD receipt.
+// It guards a bug this test found: the simulator's reports and the
+// dispatcher's own ENROUTE (from Submit's result) raced, and the ENROUTE
+// could be committed and sent after the final state. Gateway.transition
+// now commits and queues under the message's lock.
 func TestNodeEnrouteThenFinal(t *testing.T) {
-	if os.Getenv(envKnownBugs) != "1" {
-		t.Skipf("known smppd bug (final state overwritten by ENROUTE); %s=1 runs it", envKnownBugs)
-	}
 	node := peer.RequireNode(t, nodeDir)
 	d := nodeDaemon(t, "simulator:\n  enroute: true\n")
 	const n = 30
