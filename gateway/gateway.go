@@ -256,6 +256,9 @@ func (g *Gateway) connState(s *smpp.Session, st smpp.State) {
 			g.deliver.unpark(a.SystemID)
 		}
 	case st == smpp.StateClosed || st == smpp.StateUnbound:
+		if st == smpp.StateClosed {
+			g.metrics.sessionClosed(s)
+		}
 		if v, ok := g.bound.LoadAndDelete(s); ok {
 			a := v.(*account)
 			a.binds.Add(-1)

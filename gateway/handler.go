@@ -228,6 +228,7 @@ func (g *Gateway) fault(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *
 
 // store stores m and answers its submit (detached) once m is durable.
 func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *store.Message) {
+	start := time.Now()
 	m.ID = g.ids.message()
 	g.pending.Add(1)
 	g.commit.add(func(b *store.Batch) { b.Messages = append(b.Messages, m) }, func(err error) {
@@ -239,6 +240,7 @@ func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *
 			return
 		}
 		g.metrics.accepted(a.SystemID)
+		g.metrics.submitted(time.Since(start))
 		if id == pdu.DataSMID {
 			w.Respond(&pdu.DataSMResp{MessageID: m.ID})
 		} else {
