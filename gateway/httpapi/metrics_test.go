@@ -111,7 +111,20 @@ func TestGrafanaDashboardUsesExposedSeries(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, sim.Options{})
-	h.dial("acme", "secret") // so that the session series exist
+	// Traffic of every kind, so that every series has a child: a session,
+	// a message delivered with its receipt, a refused one, an MO message
+	// nobody owns.
+	c := h.dial("acme", "secret")
+	if _, err := c.Submit(context.Background(), &pdu.SubmitSM{DestinationAddr: "4915550001", RegisteredDelivery: 1, ShortMessage: []byte("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	c.Submit(context.Background(), &pdu.SubmitSM{ShortMessage: []byte("no destination")})
+	select {
+	case <-c.receipts:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no receipt")
+	}
+	h.do("POST", "/v1/mo", `{"from":"+4915550001","to":"+999","text":"lost"}`, "")
 	fams := h.scrape()
 	series := regexp.MustCompile(`\bsmppd_[a-z0-9_]+`)
 	exprs := 0
