@@ -90,35 +90,55 @@ func TestAPIConformsToOpenAPI(t *testing.T) {
 		func() step {
 			return step{method: "POST", path: "/v1/messages", body: `{"account":"acme","to":"+4915550001","data":"AAEC","data_coding":4}`, auth: "key:" + testKey, status: 201}
 		},
-		func() step { return step{method: "POST", path: "/v1/messages", body: `{"account":"acme","text":"no to"}`, status: 400, invalid: true} },
+		func() step {
+			return step{method: "POST", path: "/v1/messages", body: `{"account":"acme","text":"no to"}`, status: 400, invalid: true}
+		},
 		func() step {
 			return step{method: "POST", path: "/v1/messages", body: `{"account":"acme","to":"1","text":"x","colour":"red"}`, status: 400, invalid: true}
 		},
 		func() step {
 			return step{method: "POST", path: "/v1/messages", body: `{"account":"acme","to":"1","text":"x","validity":"soon"}`, status: 400}
 		},
-		func() step { return step{method: "POST", path: "/v1/messages", body: `{"account":"nobody","to":"1","text":"x"}`, status: 400} },
-		func() step { return step{method: "POST", path: "/v1/messages", body: `{"to":"1","text":"x"}`, auth: "-", status: 401} },
+		func() step {
+			return step{method: "POST", path: "/v1/messages", body: `{"account":"nobody","to":"1","text":"x"}`, status: 400}
+		},
+		func() step {
+			return step{method: "POST", path: "/v1/messages", body: `{"to":"1","text":"x"}`, auth: "-", status: 401}
+		},
 		func() step {
 			return step{method: "POST", path: "/v1/messages", body: `{"account":"other","to":"1","text":"x"}`, auth: "acme:secret", status: 403}
 		},
 		func() step { return step{method: "GET", path: "/v1/messages?account=acme&limit=2", status: 200} },
-		func() step { return step{method: "GET", path: "/v1/messages?state=delivered,scheduled&dest=4915550001", auth: "acme:secret", status: 200} },
+		func() step {
+			return step{method: "GET", path: "/v1/messages?state=delivered,scheduled&dest=4915550001", auth: "acme:secret", status: 200}
+		},
 		func() step { return step{method: "GET", path: "/v1/messages?limit=0", status: 400, invalid: true} },
-		func() step { return step{method: "GET", path: "/v1/messages?since=yesterday", status: 400, invalid: true} },
+		func() step {
+			return step{method: "GET", path: "/v1/messages?since=yesterday", status: 400, invalid: true}
+		},
 		func() step { return step{method: "GET", path: "/v1/messages?state=LOST", status: 400} },
 		func() step { return step{method: "GET", path: "/v1/messages", auth: "acme:wrong", status: 401} },
 		func() step { return step{method: "GET", path: "/v1/messages/" + sent, status: 200} },
-		func() step { return step{method: "GET", path: "/v1/messages/" + sent, auth: "other:other-pw", status: 404} },
+		func() step {
+			return step{method: "GET", path: "/v1/messages/" + sent, auth: "other:other-pw", status: 404}
+		},
 		func() step { return step{method: "GET", path: "/v1/messages/nope", status: 404} },
-		func() step { return step{method: "DELETE", path: "/v1/messages/" + scheduled, auth: "acme:secret", status: 204} },
+		func() step {
+			return step{method: "DELETE", path: "/v1/messages/" + scheduled, auth: "acme:secret", status: 204}
+		},
 		func() step { return step{method: "DELETE", path: "/v1/messages/" + scheduled, status: 409} },
 		func() step { return step{method: "DELETE", path: "/v1/messages/nope", status: 404} },
 		func() step { return step{method: "GET", path: "/v1/sessions", status: 200} },
 		func() step { return step{method: "GET", path: "/v1/sessions", auth: "other:other-pw", status: 200} },
-		func() step { return step{method: "POST", path: "/v1/mo", body: `{"from":"+4915550001","to":"+447000123","text":"hi there"}`, status: 202} },
-		func() step { return step{method: "POST", path: "/v1/mo", body: `{"from":"+4915550001","to":"+999","data":"aGk="}`, status: 400} },
-		func() step { return step{method: "POST", path: "/v1/mo", body: `{"from":"1","to":"+447000123","text":"x"}`, auth: "acme:secret", status: 403} },
+		func() step {
+			return step{method: "POST", path: "/v1/mo", body: `{"from":"+4915550001","to":"+447000123","text":"hi there"}`, status: 202}
+		},
+		func() step {
+			return step{method: "POST", path: "/v1/mo", body: `{"from":"+4915550001","to":"+999","data":"aGk="}`, status: 400}
+		},
+		func() step {
+			return step{method: "POST", path: "/v1/mo", body: `{"from":"1","to":"+447000123","text":"x"}`, auth: "acme:secret", status: 403}
+		},
 		func() step { return step{method: "POST", path: "/v1/reload", status: 200} },
 		func() step { return step{method: "POST", path: "/v1/reload", auth: "acme:secret", status: 403} },
 	}
