@@ -206,6 +206,26 @@ func (g *Gateway) Message(ctx context.Context, account, id string) (*store.Messa
 	return m, nil
 }
 
+// History returns a message's history, oldest first, when the store keeps
+// one (store.Historian; ok false otherwise); with account not empty, only
+// of that account's messages (ErrNotFound otherwise).
+func (g *Gateway) History(ctx context.Context, account, id string) (events []store.Event, ok bool, err error) {
+	h, ok := g.opts.Store.(store.Historian)
+	if !ok {
+		return nil, false, nil
+	}
+	if account != "" {
+		if _, err := g.Message(ctx, account, id); err != nil {
+			return nil, true, err
+		}
+	}
+	events, err = h.History(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = ErrNotFound
+	}
+	return events, true, err
+}
+
 // Find lists stored messages (store.Filter).
 func (g *Gateway) Find(ctx context.Context, f store.Filter) ([]*store.Message, error) {
 	return g.opts.Store.Find(ctx, f)

@@ -285,6 +285,14 @@ type messageView struct {
 	DoneAt             *time.Time `json:"done_at,omitempty"`
 	ScheduleAt         *time.Time `json:"schedule_at,omitempty"`
 	ExpireAt           *time.Time `json:"expire_at,omitempty"`
+	// History is set by GET /v1/messages/{id} when the store keeps one.
+	History []eventView `json:"history,omitempty"`
+}
+
+type eventView struct {
+	State     string    `json:"state"`
+	ErrorCode int       `json:"error_code"`
+	At        time.Time `json:"at"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -313,7 +321,19 @@ func (a *api) get(w http.ResponseWriter, r *http.Request) {
 		writeEngineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewOf(m))
+	v := viewOf(m)
+	events, ok, err := a.o.API.History(r.Context(), callerOf(r).account, m.ID)
+	if err != nil {
+		writeEngineError(w, err)
+		return
+	}
+	if ok {
+		v.History = make([]eventView, 0, len(events))
+		for _, e := range events {
+			v.History = append(v.History, eventView{State: e.State.String(), ErrorCode: int(e.ErrorCode), At: e.At.UTC()})
+		}
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (a *api) cancel(w http.ResponseWriter, r *http.Request) {

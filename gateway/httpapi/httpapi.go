@@ -31,6 +31,9 @@ type Gateway interface {
 type API interface {
 	Send(ctx context.Context, r gateway.SendRequest) ([]string, error)
 	Message(ctx context.Context, account, id string) (*store.Message, error)
+	// History is a message's states over time (ok false: the store keeps
+	// none).
+	History(ctx context.Context, account, id string) (events []store.Event, ok bool, err error)
 	Find(ctx context.Context, f store.Filter) ([]*store.Message, error)
 	Cancel(ctx context.Context, account, id string) error
 	InjectMO(ctx context.Context, mo *backend.MO) (string, error)
