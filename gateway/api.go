@@ -156,9 +156,11 @@ func (g *Gateway) Send(ctx context.Context, r SendRequest) ([]string, error) {
 		}
 		msgs[i] = m
 	}
-	if !a.allow(now) {
-		g.metrics.rejected(a.SystemID, pdu.ESME_RTHROTTLED)
-		return nil, statusErr(pdu.ESME_RTHROTTLED)
+	for range msgs { // a token per part, as over SMPP
+		if !a.allow(now) {
+			g.metrics.rejected(a.SystemID, pdu.ESME_RTHROTTLED)
+			return nil, statusErr(pdu.ESME_RTHROTTLED)
+		}
 	}
 	if g.opts.MaxPending > 0 && g.pending.Load()+int64(len(msgs)) > int64(g.opts.MaxPending) {
 		g.metrics.rejected(a.SystemID, pdu.ESME_RTHROTTLED)
@@ -171,17 +173,32 @@ func (g *Gateway) Send(ctx context.Context, r SendRequest) ([]string, error) {
 		ids[i] = m.ID
 	}
 	g.pending.Add(int64(len(msgs)))
-	err := g.commit.wait(ctx, func(b *store.Batch) { b.Messages = append(b.Messages, msgs...) })
-	if err != nil {
-		// (a context that ended before the commit: the messages may
-		// still be stored; they are then dispatched on the next start.)
-		g.pending.Add(-int64(len(msgs)))
-		return nil, fmt.Errorf("gateway: message not stored: %w", err)
-	}
-	for _, m := range msgs {
-		g.metrics.accepted(a.SystemID)
-		g.metrics.submitted(time.Since(start))
-		g.dispatch.enqueue(m)
+	// The commit's outcome is handled whether or not the caller still
+	// waits: stored messages are always dispatched.
+	done := make(chan error, 1)
+	g.commit.add(func(b *store.Batch) { b.Messages = append(b.Messages, msgs...) }, func(err error) {
+		if err != nil {
+			g.pending.Add(-int64(len(msgs)))
+			g.log.Error("message not stored; REST send refused", "system_id", a.SystemID, "err", err)
+			done <- err
+			return
+		}
+		took := time.Since(start)
+		for _, m := range msgs {
+			g.metrics.accepted(a.SystemID)
+			g.metrics.submitted(took)
+			g.dispatch.enqueue(m)
+		}
+		done <- nil
+	})
+	select {
+	case err := <-done:
+		if err != nil {
+			return nil, fmt.Errorf("gateway: message not stored: %w", err)
+		}
+	case <-ctx.Done():
+		// (the messages may yet be stored, and are then sent)
+		return nil, ctx.Err()
 	}
 	return ids, nil
 }
@@ -255,7 +272,9 @@ func (g *Gateway) InjectMO(ctx context.Context, mo *backend.MO) (string, error) 
 		g.metrics.moUnrouted.Add(1)
 		return "", apiErr(pdu.ESME_RINVDSTADR, "to", "no account owns this address")
 	}
-	if err := g.receive(ctx, mo); err != nil {
+	// Without the caller's cancellation: once committed, the message must
+	// also be queued for delivery.
+	if err := g.receive(context.WithoutCancel(ctx), mo); err != nil {
 		return "", err
 	}
 	return a.SystemID, nil
