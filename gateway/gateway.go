@@ -249,6 +249,7 @@ func (g *Gateway) connState(s *smpp.Session, st smpp.State) {
 			return
 		}
 		if _, loaded := g.bound.LoadOrStore(s, a); !loaded {
+			g.metrics.sessionBound(s)
 			a.binds.Add(1)
 			g.metrics.bind(a.SystemID, st, 1)
 		}

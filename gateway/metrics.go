@@ -30,8 +30,10 @@ type Metrics struct {
 
 	// Histograms (prom.go): Observe is a few atomic adds, no lock.
 	submitLatency, commitLatency, commitBatch prometheus.Histogram
-	// closed sums the PDU counters of the sessions that have closed.
+	// open are the sessions that have bound and not closed yet; closed
+	// sums the PDU counters of those that have closed.
 	closedMu sync.Mutex
+	open     map[*smpp.Session]struct{}
 	closed   pduCounts
 }
 

@@ -56,11 +56,24 @@ func (c *pduCounts) add(st smpp.Stats) {
 	}
 }
 
-// sessionClosed keeps a closing session's counters, so that the PDU
-// totals do not drop when a session goes.
+// sessionBound counts a session's PDUs from its bind until it closes.
+func (m *Metrics) sessionBound(s *smpp.Session) {
+	m.closedMu.Lock()
+	if m.open == nil {
+		m.open = map[*smpp.Session]struct{}{}
+	}
+	m.open[s] = struct{}{}
+	m.closedMu.Unlock()
+}
+
+// sessionClosed moves a closing session's counters to the closed totals.
+// A session is in exactly one of open and closed, under closedMu, so the
+// PDU totals never drop (a drop would read as a counter reset), also
+// while a session is unbinding.
 func (m *Metrics) sessionClosed(s *smpp.Session) {
 	st := s.Stats()
 	m.closedMu.Lock()
+	delete(m.open, s)
 	m.closed.add(st)
 	m.closedMu.Unlock()
 }
@@ -107,15 +120,18 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 
-	// Sessions: the bound ones now, plus the closed ones' totals.
+	// Sessions: the bound ones now; PDUs of the open ones and the closed
+	// ones' totals.
 	binds := map[[2]string]int{}
-	var pc pduCounts
 	for _, s := range g.server.Sessions("") {
 		binds[[2]string{s.SystemID(), bindType(s.State())}]++
+	}
+	var pc pduCounts
+	pc.add(smpp.Stats{})
+	m.closedMu.Lock()
+	for s := range m.open {
 		pc.add(s.Stats())
 	}
-	m.closedMu.Lock()
-	pc.add(smpp.Stats{})
 	for k, n := range m.closed.pdus {
 		pc.pdus[k] += n
 	}
