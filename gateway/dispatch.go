@@ -507,6 +507,19 @@ func (l *liveSet) put(m *store.Message) {
 	s.Unlock()
 }
 
+// snapshot returns a copy of a live message, taken under its shard's lock.
+func (l *liveSet) snapshot(id string) (*store.Message, bool) {
+	s := &l.shards[l.shard(id)]
+	s.Lock()
+	defer s.Unlock()
+	m := s.m[id]
+	if m == nil {
+		return nil, false
+	}
+	c := *m
+	return &c, true
+}
+
 func (l *liveSet) get(id string) *store.Message {
 	s := &l.shards[l.shard(id)]
 	s.Lock()

@@ -254,6 +254,7 @@ func (g *Gateway) connState(s *smpp.Session, st smpp.State) {
 			return
 		}
 		if _, loaded := g.bound.LoadOrStore(s, a); !loaded {
+			g.metrics.sessionBound(s)
 			a.binds.Add(1)
 			g.metrics.bind(a.SystemID, st, 1)
 		}
@@ -261,6 +262,9 @@ func (g *Gateway) connState(s *smpp.Session, st smpp.State) {
 			g.deliver.unpark(a.SystemID)
 		}
 	case st == smpp.StateClosed || st == smpp.StateUnbound:
+		if st == smpp.StateClosed {
+			g.metrics.sessionClosed(s)
+		}
 		if v, ok := g.bound.LoadAndDelete(s); ok {
 			a := v.(*account)
 			a.binds.Add(-1)

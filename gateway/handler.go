@@ -263,6 +263,7 @@ func (g *Gateway) fault(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *
 
 // store stores m and answers its submit (detached) once m is durable.
 func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *store.Message) {
+	start := time.Now()
 	m.ID = g.ids.message()
 	g.pending.Add(1)
 	g.commit.add(func(b *store.Batch) { b.Messages = append(b.Messages, m) }, func(err error) {
@@ -274,6 +275,7 @@ func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *
 			return
 		}
 		g.metrics.accepted(a.SystemID)
+		g.metrics.submitted(time.Since(start))
 		// Live before the answer, so that a cancel_sm or replace_sm
 		// right after it finds the message; routed after it, so that
 		// no receipt overtakes the answer.

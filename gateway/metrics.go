@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +27,14 @@ type Metrics struct {
 	receiptsDelivered, moDelivered atomic.Uint64
 	receiptsExpired, moExpired     atomic.Uint64
 	moUnrouted                     atomic.Uint64
+
+	// Histograms (prom.go): Observe is a few atomic adds, no lock.
+	submitLatency, commitLatency, commitBatch prometheus.Histogram
+	// open are the sessions that have bound and not closed yet; closed
+	// sums the PDU counters of those that have closed.
+	closedMu sync.Mutex
+	open     map[*smpp.Session]struct{}
+	closed   pduCounts
 }
 
 type rejectKey struct {
@@ -43,7 +53,9 @@ type bindKey struct {
 }
 
 func newMetrics() *Metrics {
-	return &Metrics{accept: map[string]uint64{}, reject: map[rejectKey]uint64{}, states: map[stateKey]uint64{}, binds: map[bindKey]int64{}}
+	m := &Metrics{accept: map[string]uint64{}, reject: map[rejectKey]uint64{}, states: map[stateKey]uint64{}, binds: map[bindKey]int64{}}
+	m.initHistograms()
+	return m
 }
 
 func (m *Metrics) accepted(account string) {
@@ -74,7 +86,13 @@ func (m *Metrics) committed(n int, took time.Duration) {
 	m.commits.Add(1)
 	m.changes.Add(uint64(n))
 	m.commitNs.Add(uint64(took))
+	m.commitLatency.Observe(took.Seconds())
+	m.commitBatch.Observe(float64(n))
 }
+
+// submitted records the time from a submit's receipt to its durable
+// answer.
+func (m *Metrics) submitted(took time.Duration) { m.submitLatency.Observe(took.Seconds()) }
 
 func (m *Metrics) delivered(d *store.Delivery) {
 	if d.Kind == store.MO {

@@ -78,11 +78,25 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		log.Error("not started", "err", err)
 		return 1
 	}
-	select {
-	case <-ctx.Done():
-		log.Info("stopping: unbinding sessions, finishing work in flight")
-	case err := <-d.failed:
-		log.Error("a listener failed; stopping", "err", err)
+	d.setLoader(func() (*config.Config, error) { return config.Load("", env, o) })
+	// SIGHUP reloads the accounts and API keys (as POST /v1/reload does).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-hup:
+			if n, err := d.reload(ctx); err == nil {
+				log.Info("SIGHUP: configuration reloaded", "accounts", n)
+			}
+		case <-ctx.Done():
+			log.Info("stopping: unbinding sessions, finishing work in flight")
+			break wait
+		case err := <-d.failed:
+			log.Error("a listener failed; stopping", "err", err)
+			break wait
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

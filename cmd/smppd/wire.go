@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,11 @@ type daemon struct {
 	http      *http.Server
 	failed    chan error
 	listening atomic.Bool
+	// loader re-reads the configuration, apiKeys are the API keys now
+	// (reload, ops.go).
+	loader   atomic.Pointer[func() (*config.Config, error)]
+	apiKeys  atomic.Pointer[[]string]
+	reloadMu sync.Mutex
 }
 
 // start opens the store, builds the backends and the engine, and listens.
@@ -87,7 +93,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*daemon, 
 	}
 	plain, secure := cfg.SMPP.Listeners()
 	if secure != "" {
-		if o.TLSConfig, err = tlsConfig(cfg.SMPP); err != nil {
+		if o.TLSConfig, err = tlsConfig(cfg.SMPP, log); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -134,7 +140,10 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*daemon, 
 			d.shutdown(context.Background())
 			return nil, fmt.Errorf("HTTP listener: %w", err)
 		}
-		d.http = &http.Server{Handler: httpapi.New(httpapi.Options{Gateway: gw, Listening: d.listening.Load, Mounts: mounts}),
+		keys := append([]string(nil), cfg.HTTP.APIKeys...)
+		d.apiKeys.Store(&keys)
+		d.http = &http.Server{Handler: httpapi.New(httpapi.Options{Gateway: gw, Listening: d.listening.Load, Mounts: mounts,
+			Metrics: metricsHandler(gw), API: gw, APIKeys: d.keys, Reload: d.reload}),
 			ReadHeaderTimeout: 10 * time.Second}
 		log.Info("HTTP listening", "addr", l.Addr().String())
 		go func() {
@@ -228,12 +237,12 @@ func account(cfg *config.Config, a *config.Account) gateway.Account {
 	return ga
 }
 
-func tlsConfig(c config.SMPP) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+func tlsConfig(c config.SMPP, log *slog.Logger) (*tls.Config, error) {
+	certs, err := newCertReloader(c.TLSCert, c.TLSKey, log)
 	if err != nil {
 		return nil, fmt.Errorf("smpp.tls_cert/tls_key: %w", err)
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	tc := &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	if c.TLSClientCA != "" {
 		pem, err := os.ReadFile(c.TLSClientCA)
 		if err != nil {

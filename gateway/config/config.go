@@ -106,8 +106,9 @@ type SMPP struct {
 type HTTP struct {
 	// Address is the host:port of the HTTP listener (empty: none).
 	Address string `yaml:"address"`
-	// APIKeys are the keys accepted by the REST API (empty: the API is
-	// closed).
+	// APIKeys are the operators' keys for the REST API (Bearer or
+	// X-API-Key). Accounts may also use their SMPP credentials; with
+	// neither keys nor accounts the API is open to loopback clients only.
 	APIKeys []string `yaml:"api_keys"`
 }
 

@@ -289,3 +289,21 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// Event is one step of a message's history: a state it reached and when.
+type Event struct {
+	State     State
+	ErrorCode uint16
+	At        time.Time
+}
+
+// Historian is implemented by stores that keep every message's history:
+// the state it was stored in (at its SubmittedAt), then one Event for
+// every Update applied to it, in the order applied, in the same atomic
+// commit as the change itself.
+type Historian interface {
+	// History returns the events of a stored message, oldest first, or
+	// ErrNotFound. A message stored before the store kept histories
+	// has none (an empty slice).
+	History(ctx context.Context, id string) ([]Event, error)
+}

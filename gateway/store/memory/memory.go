@@ -35,16 +35,21 @@ type Store struct {
 	closed     bool
 	messages   map[string]*store.Message
 	deliveries map[uint64]*store.Delivery
+	history    map[string][]store.Event
 	epoch      uint32
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.Historian = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
 	return &Store{
 		messages:   make(map[string]*store.Message),
 		deliveries: make(map[uint64]*store.Delivery),
+		history:    make(map[string][]store.Event),
 	}
 }
 
@@ -96,6 +101,7 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 
 	for _, m := range b.Messages {
 		s.messages[m.ID] = copyMessage(m)
+		s.history[m.ID] = []store.Event{{State: m.State, ErrorCode: m.ErrorCode, At: m.SubmittedAt}}
 	}
 	for _, r := range b.Replaces {
 		if m := s.messages[r.ID]; m != nil {
@@ -105,6 +111,7 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 	for _, u := range b.Updates {
 		if m := s.messages[u.ID]; m != nil {
 			applyUpdate(m, u)
+			s.history[u.ID] = append(s.history[u.ID], store.Event{State: u.State, ErrorCode: u.ErrorCode, At: u.At})
 		}
 	}
 	for _, d := range b.Deliveries {
@@ -151,6 +158,19 @@ func (s *Store) Message(ctx context.Context, id string) (*store.Message, error) 
 		return nil, store.ErrNotFound
 	}
 	return copyMessage(m), nil
+}
+
+// History returns a message's history (store.Historian).
+func (s *Store) History(ctx context.Context, id string) ([]store.Event, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, errClosed
+	}
+	if s.messages[id] == nil {
+		return nil, store.ErrNotFound
+	}
+	return append([]store.Event{}, s.history[id]...), nil
 }
 
 // Find returns copies of the messages that match f, newest first (by

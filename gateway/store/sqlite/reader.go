@@ -101,6 +101,43 @@ func (s *Store) Message(ctx context.Context, id string) (*store.Message, error) 
 	return ms[0], nil
 }
 
+var _ store.Historian = (*Store)(nil)
+
+const qHistory = "SELECT state, error_code, at FROM history WHERE message_id = ? ORDER BY rowid"
+
+// History returns a message's history (store.Historian).
+func (s *Store) History(ctx context.Context, id string) ([]store.Event, error) {
+	r, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(r)
+	if ms, err := r.messages(qMessage, args(id), 1); err != nil {
+		return nil, err
+	} else if len(ms) == 0 {
+		return nil, store.ErrNotFound
+	}
+	rows, err := r.query(qHistory, args(id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Event{}
+	for {
+		if err := r.row(rows); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		d := decoder{v: r.vals}
+		out = append(out, store.Event{State: store.State(d.int()), ErrorCode: uint16(d.int()), At: decTime(d.int())})
+		if d.err != nil {
+			return nil, d.err
+		}
+	}
+	return out, nil
+}
+
 // messages runs q and decodes up to limit messages from it.
 func (r *reader) messages(q string, a []driver.NamedValue, limit int) ([]*store.Message, error) {
 	rows, err := r.query(q, a)

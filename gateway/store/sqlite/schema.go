@@ -86,6 +86,20 @@ CREATE INDEX deliveries_created ON deliveries (created_at);
 CREATE TABLE epoch (n INTEGER NOT NULL) STRICT;
 INSERT INTO epoch (n) VALUES (0);
 `,
+	// 1 → 2: every message's history (store.Historian): the state it was
+	// stored in, then each update, in rowid order. Messages stored before
+	// have none.
+	`
+CREATE TABLE history (
+	message_id TEXT    NOT NULL,
+	state      INTEGER NOT NULL,
+	error_code INTEGER NOT NULL,
+	at         INTEGER NOT NULL
+) STRICT;
+
+-- (message_id, rowid): a message's events in the order written.
+CREATE INDEX history_message ON history (message_id);
+`,
 }
 
 const messageCols = `id, account, route, src_ton, src_npi, src_addr, dst_ton, dst_npi, dst_addr, service_type,

@@ -33,6 +33,9 @@ type writer struct {
 	insertMsg               [insertRows + 1]driver.Stmt // by number of rows
 	insertDel               [insertRows + 1]driver.Stmt
 	deleteDel               [deleteRows + 1]driver.Stmt
+	// The history rows of inserts and of updates, by number of rows.
+	histInsert [insertRows + 1]driver.Stmt
+	histUpdate [updateRows + 1]driver.Stmt
 
 	args []driver.NamedValue // reused for every statement
 }
@@ -63,6 +66,8 @@ func (w *writer) stmts() []driver.Stmt {
 	all = append(all, w.update[:]...)
 	all = append(all, w.insertMsg[:]...)
 	all = append(all, w.insertDel[:]...)
+	all = append(all, w.histInsert[:]...)
+	all = append(all, w.histUpdate[:]...)
 	return append(all, w.deleteDel[:]...)
 }
 
@@ -222,6 +227,50 @@ func (w *writer) insertMessages(ms []*store.Message) error {
 	if err := w.exec(st, len(ms)*nMessageCols); err != nil {
 		return fmt.Errorf("sqlite: insert messages: %w", err)
 	}
+	st, err = w.prepare(&w.histInsert[len(ms)], func() string {
+		return "INSERT INTO history (message_id, state, error_code, at) VALUES " + placeholders(historyCols, len(ms))
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare history: %w", err)
+	}
+	a = w.args
+	for _, m := range ms {
+		at, _ := encTime(m.SubmittedAt) // (checked above)
+		a[0].Value, a[1].Value, a[2].Value, a[3].Value = m.ID, int64(m.State), int64(m.ErrorCode), at
+		a = a[historyCols:]
+	}
+	if err := w.exec(st, len(ms)*historyCols); err != nil {
+		return fmt.Errorf("sqlite: insert history: %w", err)
+	}
+	return nil
+}
+
+// historyCols are the parameters of one history row: message_id, state,
+// error_code, at.
+const historyCols = 4
+
+// updateHistory appends a run's updates to the history of the messages
+// that exist (updates of unknown ids are ignored, like the updates).
+func (w *writer) updateHistory(us []store.Update) error {
+	st, err := w.prepare(&w.histUpdate[len(us)], func() string {
+		return "INSERT INTO history (message_id, state, error_code, at) SELECT column1, column2, column3, column4 FROM (VALUES " +
+			placeholders(historyCols, len(us)) + ") WHERE column1 IN (SELECT id FROM messages)"
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare history: %w", err)
+	}
+	a := w.args
+	for _, u := range us {
+		at, err := encTime(u.At)
+		if err != nil {
+			return err
+		}
+		a[0].Value, a[1].Value, a[2].Value, a[3].Value = u.ID, int64(u.State), int64(u.ErrorCode), at
+		a = a[historyCols:]
+	}
+	if err := w.exec(st, len(us)*historyCols); err != nil {
+		return fmt.Errorf("sqlite: update history: %w", err)
+	}
 	return nil
 }
 
@@ -356,6 +405,9 @@ func (w *writer) updateMessages(us []store.Update) error {
 			n++
 		}
 		if err := w.updateRun(us[:n]); err != nil {
+			return err
+		}
+		if err := w.updateHistory(us[:n]); err != nil {
 			return err
 		}
 		us = us[n:]

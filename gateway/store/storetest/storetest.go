@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PingClose", testPingClose},
 		{"Concurrent", testConcurrent},
 		{"BigBatch", testBigBatch},
+		{"History", testHistory},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1033,4 +1034,53 @@ func testBigBatch(t *testing.T, s store.Store) {
 	m.State = store.Accepted
 	updateModel(m, store.Update{State: store.Delivered, At: t0})
 	checkMessage(t, s, m)
+}
+
+// testHistory checks store.Historian, for stores that implement it: the
+// state a message was stored in, then one event per update, in order;
+// updates of unknown ids and failed batches leave none.
+func testHistory(t *testing.T, s store.Store) {
+	h, ok := s.(store.Historian)
+	if !ok {
+		t.Skip("the store keeps no history")
+	}
+	ctx := context.Background()
+	m := fullMessage("hist")
+	m.State, m.ErrorCode = store.Accepted, 0
+	other := fullMessage("hist-other")
+	mustApply(t, s, &store.Batch{Messages: []*store.Message{cloneMessage(m), other}})
+	mustApply(t, s, &store.Batch{Updates: []store.Update{
+		{ID: m.ID, State: store.Enroute, At: t0.Add(time.Second)},
+		{ID: "hist-nobody", State: store.Delivered, At: t0},
+		{ID: other.ID, State: store.Delivered, At: t0.Add(3 * time.Second)},
+		{ID: m.ID, State: store.Undeliverable, ErrorCode: 0x0bad, At: t0.Add(2 * time.Second)},
+	}})
+	// A failed batch adds nothing.
+	bad := &store.Batch{Messages: []*store.Message{fullMessage(other.ID)}, Updates: []store.Update{{ID: m.ID, State: store.Delivered, At: t0}}}
+	if err := s.Apply(ctx, bad); err == nil {
+		t.Fatal("Apply of a stored id succeeded")
+	}
+	got, err := h.History(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Event{
+		{State: store.Accepted, At: m.SubmittedAt},
+		{State: store.Enroute, At: t0.Add(time.Second)},
+		{State: store.Undeliverable, ErrorCode: 0x0bad, At: t0.Add(2 * time.Second)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("history %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].State != want[i].State || got[i].ErrorCode != want[i].ErrorCode || !sameTime(got[i].At, want[i].At) {
+			t.Errorf("event %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if got, err := h.History(ctx, other.ID); err != nil || len(got) != 2 || got[1].State != store.Delivered {
+		t.Errorf("other's history = %+v, %v; want its stored state and DELIVERED", got, err)
+	}
+	if _, err := h.History(ctx, "hist-nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("History of an unknown id: %v, want store.ErrNotFound", err)
+	}
 }
