@@ -155,3 +155,35 @@ func TestTraceShowsBothDirections(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, errs)
 	}
 }
+
+func TestQueryAndCancelAgainstServe(t *testing.T) {
+	addr := startServe(t)
+	url := "smpp://u:p@" + addr
+	out, errs, code := runCLI(t, "", "send", "--url", url, "--from", "Shop", "--to", "+491761234567", "--dlr", "--wait", "10s", "--json", "hi")
+	if code != 0 {
+		t.Fatalf("send: exit %d\n%s\n%s", code, out, errs)
+	}
+	var id string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var v map[string]any
+		json.Unmarshal([]byte(line), &v)
+		if v["event"] == "submitted" {
+			id, _ = v["message_id"].(string)
+		}
+	}
+	if id == "" {
+		t.Fatalf("no message id in\n%s", out)
+	}
+	out, errs, code = runCLI(t, "", "query", "--url", url, "--from", "Shop", id, "ffffffff")
+	if code != 1 || !strings.Contains(out, id+": DELIVERED at ") || !strings.Contains(out, "ffffffff: ESME_RQUERYFAIL") {
+		t.Fatalf("query: exit %d\n%s\n%s", code, out, errs)
+	}
+	// Delivered already: nothing to cancel.
+	out, errs, code = runCLI(t, "", "cancel", "--url", url, "--from", "Shop", id)
+	if code != 1 || !strings.Contains(out, "ESME_RCANCELFAIL") {
+		t.Fatalf("cancel: exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, errs, code := runCLI(t, "", "cancel", "--url", url); code != 2 {
+		t.Fatalf("cancel without ids or --to: exit %d\n%s", code, errs)
+	}
+}
