@@ -124,6 +124,20 @@ const server = smpp.createServer(function(session) {
 	}
 
 	function afterSubmit(submit, messageId) {
+		if (textOf(submit) === 'decimal receipt please') {
+			// As carriers do: the submit_sm_resp id in hex (see submit), the
+			// receipt text's id in decimal, no receipted_message_id.
+			const decimal = parseInt(messageId, 16).toString(10);
+			deliver({
+				source_addr_ton: submit.dest_addr_ton, source_addr_npi: submit.dest_addr_npi,
+				source_addr: submit.destination_addr,
+				dest_addr_ton: submit.source_addr_ton, dest_addr_npi: submit.source_addr_npi,
+				destination_addr: submit.source_addr, esm_class: 0x04,
+				short_message: Buffer.from(`id:${decimal} sub:001 dlvrd:001 submit date:2611221200 ` +
+					`done date:2611221201 stat:DELIVRD err:000 text:decimal receipt`, 'ascii'),
+			});
+			return;
+		}
 		if (submit.registered_delivery & 1) {
 			const receipt = `id:${messageId} sub:001 dlvrd:001 submit date:2611221200 done date:2611221201 ` +
 				`stat:DELIVRD err:000 text:${textOf(submit).slice(0, 20)}`;
@@ -166,7 +180,9 @@ const server = smpp.createServer(function(session) {
 				throttled++;
 				return reply(pdu, {command_status: E.ESME_RTHROTTLED});
 			}
-			const messageId = nextMessageId();
+			// (A hexadecimal id with letters for the decimal-receipt case.)
+			const messageId = textOf(pdu) === 'decimal receipt please' ?
+				(0x1a2b00 + ++msgCounter).toString(16) : nextMessageId();
 			// Receipts/MO go out once the submit_sm_resp has been written, so they always follow it.
 			reply(pdu, {message_id: messageId}, () => afterSubmit(pdu, messageId));
 		},
