@@ -197,7 +197,8 @@ func (b *Backend) receive(ctx context.Context, ev backend.Events, env *envelope,
 			return http.StatusServiceUnavailable, "being stored, try again"
 		}
 	}
-	mo := &backend.MO{Source: sourceAddress(p.PhoneNumber), Dest: b.moDest(env.DeviceID, account), At: b.parseTime(p.ReceivedAt)}
+	mo := &backend.MO{Source: sourceAddress(p.PhoneNumber), Dest: b.moDest(env.DeviceID, account), Account: account,
+		At: b.parseTime(p.ReceivedAt)}
 	if env.Event == "sms:data-received" {
 		data, err := base64.StdEncoding.DecodeString(p.Data)
 		if err != nil {
