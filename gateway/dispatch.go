@@ -207,8 +207,13 @@ func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
 func (d *dispatcher) retry(b backend.Backend, parts []*store.Message, err error) {
 	o := &d.g.opts
 	m0 := parts[0]
+	// Under the shard lock: a backend's report may be recording m0
+	// meanwhile (transition reads Attempts).
+	mu := d.live.mu(m0.ID)
+	mu.Lock()
 	m0.Attempts++
 	attempts := m0.Attempts
+	mu.Unlock()
 	if o.MaxAttempts > 0 && attempts >= o.MaxAttempts {
 		d.log.Warn("backend failed too often; message undeliverable", "backend", b.Name(), "message_id", m0.ID, "attempts", attempts, "err", err)
 		for _, m := range parts {
@@ -221,7 +226,10 @@ func (d *dispatcher) retry(b backend.Backend, parts []*store.Message, err error)
 		d.log.Warn("backend failed; will retry", "backend", b.Name(), "message_id", m0.ID, "attempt", attempts, "retry_in", wait, "err", err)
 	}
 	for _, m := range parts[1:] {
+		mu := d.live.mu(m.ID)
+		mu.Lock()
 		m.Attempts = attempts
+		mu.Unlock()
 	}
 	d.timers.at(d.g.now().Add(wait), func() { d.push(parts) })
 }
