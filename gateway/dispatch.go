@@ -294,6 +294,12 @@ func (d *dispatcher) cancel(ctx context.Context, m *store.Message) error {
 		}
 	}
 	if !d.g.transition(lm, store.Deleted, 0, "") {
+		d.live.mu(m.ID).Lock()
+		st := lm.State
+		d.live.mu(m.ID).Unlock()
+		if st == store.Deleted {
+			return nil // the backend reported the cancellation first
+		}
 		return errors.New("message became final meanwhile")
 	}
 	return nil

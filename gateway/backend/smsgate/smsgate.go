@@ -62,7 +62,8 @@ type Options struct {
 	DeviceID  string
 	// Destinations gives MO messages their destination address: looked up
 	// by the device id of the webhook, then by the account name, then by
-	// "" (see docs/smsgate.md). Without an entry the device id is used.
+	// "" (see docs/smsgate.md). Without an entry the device id is used if
+	// it fits an SMPP address (20 characters), else the address is empty.
 	Destinations map[string]store.Address
 
 	// MaxInFlight bounds the HTTP requests at once (default 64).
