@@ -478,3 +478,74 @@ func TestDropIn(t *testing.T) {
 		}
 	})
 }
+
+// TestKill9 kills smppd (SIGKILL, its SQLite store in a temporary
+// directory) while SMSGate is slow and messages are being handed to it:
+// after the restart every accepted message reaches SMSGate exactly once
+// and its receipt comes back.
+func TestKill9(t *testing.T) {
+	peer.RequireNode(t, nodeDir)
+	fake := newFake(t)
+	fake.SetHold(true)                    // no outcome before the crash: every receipt comes after it
+	fake.SetDelay(50 * time.Millisecond) // many submits in flight when the kill comes
+	smppAddr, httpAddr := freePort(t), freePort(t)
+	dir := t.TempDir()
+	environ := env(smppAddr, httpAddr, fake.URL)
+	d := startDaemon(t, dir, environ)
+	c := startESME(t)
+	if st := c.bind(smppAddr, user, pass); st != 0 {
+		t.Fatalf("bind: status %#x", st)
+	}
+
+	const n = 60
+	var tags []string
+	for i := range n {
+		tags = append(tags, c.start("submit_sm", submitFields(fmt.Sprintf("49152%08d", i), 0, 0,
+			hex.EncodeToString([]byte(fmt.Sprintf("crash test %d", i))))))
+	}
+	var ids []string
+	for _, tag := range tags {
+		ev := c.await(tag)
+		if ev.Status() != 0 {
+			t.Fatalf("submit_sm: %s", ev.Line)
+		}
+		ids = append(ids, ev.FieldStr("message_id"))
+	}
+	// Kill in the middle: some messages at SMSGate, others on their way.
+	waitUntil(t, "some messages at SMSGate", func() bool { return len(fake.Messages()) >= n/4 })
+	d.kill()
+	got := len(fake.Messages())
+	t.Logf("%d of %d messages had reached SMSGate at the kill", got, n)
+
+	fake.SetDelay(0)
+	startDaemon(t, dir, environ)
+	// The client sees the connection drop and binds again (which also
+	// gives smppd the account's SMSGate credentials back).
+	c.p.MustWait(t, wait, "connection closed", peer.IsEvent("closed"))
+	if st := c.bind(smppAddr, user, pass); st != 0 {
+		t.Fatalf("bind after the restart: status %#x", st)
+	}
+	waitUntil(t, "every message at SMSGate", func() bool { return len(fake.Messages()) >= n })
+	texts := map[string]int{}
+	for _, m := range fake.Messages() {
+		texts[text(m)]++
+	}
+	for i := range n {
+		if k := texts[fmt.Sprintf("crash test %d", i)]; k != 1 {
+			t.Errorf("message %d reached SMSGate %d times", i, k)
+		}
+	}
+	if len(fake.Messages()) != n {
+		t.Errorf("%d messages at SMSGate, want %d", len(fake.Messages()), n)
+	}
+
+	fake.SetHold(false)
+	for _, m := range fake.Messages() {
+		fake.Release(m.State.ID)
+	}
+	for id, r := range c.receipts(ids...) {
+		if r.stat != "DELIVRD" {
+			t.Errorf("receipt for %s: %s", id, r.stat)
+		}
+	}
+}
