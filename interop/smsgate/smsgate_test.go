@@ -486,7 +486,7 @@ func TestDropIn(t *testing.T) {
 func TestKill9(t *testing.T) {
 	peer.RequireNode(t, nodeDir)
 	fake := newFake(t)
-	fake.SetHold(true)                    // no outcome before the crash: every receipt comes after it
+	fake.SetHold(true)                   // no outcome before the crash: every receipt comes after it
 	fake.SetDelay(50 * time.Millisecond) // many submits in flight when the kill comes
 	smppAddr, httpAddr := freePort(t), freePort(t)
 	dir := t.TempDir()
