@@ -464,6 +464,12 @@ func TestDropIn(t *testing.T) {
 		}
 		// Submits were tried and failed.
 		waitUntil(t, "failed attempts", func() bool { return fake.Hits(http.MethodPost, "/messages") >= 5 })
+		// A bind whose credentials cannot be checked now is refused as a
+		// bind failure, not as a wrong password.
+		fake.AddUser("esme2", "secret34", "")
+		if st := startESME(t).bind(smppAddr, "esme2", "secret34"); st != 0x0D {
+			t.Errorf("bind while SMSGate is down: status %#x, want ESME_RBINDFAIL", st)
+		}
 		fake.SetDown(0)
 		for id, r := range c.receipts(ids...) {
 			if r.stat != "DELIVRD" {
