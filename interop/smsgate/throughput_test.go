@@ -3,6 +3,7 @@ package smsgate_test
 import (
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,14 +32,25 @@ func TestThroughput(t *testing.T) {
 	t.Cleanup(fake.Close)
 	fake.AddUser("load", "secret", "")
 	smppAddr, httpAddr := freePort(t), freePort(t)
-	d := startDaemon(t, t.TempDir(), env(smppAddr, httpAddr, fake.URL))
+	environ := env(smppAddr, httpAddr, fake.URL)
+	if p := os.Getenv("SMPPD_CPUPROFILE"); p != "" {
+		environ = append(environ, "SMPPD_CPUPROFILE="+p) // written when smppd stops
+	}
+	d := startDaemon(t, t.TempDir(), environ)
 
 	args := append([]string{"-addr", smppAddr, "-bind", "trx", "-system-id", "load", "-password", "secret",
-		"-wait-dlr", "-pid", strconv.Itoa(d.cmd.Process.Pid)}, shape...)
+		"-wait-dlr", "-timeout", "180s", "-pid", strconv.Itoa(d.cmd.Process.Pid)}, shape...)
 	out, err := exec.Command(load, args...).CombinedOutput()
 	t.Logf("smppload %s\n%s", strings.Join(args, " "), out)
 	if err != nil {
 		t.Fatalf("smppload: %v", err)
+	}
+	summary := regexp.MustCompile(`rate=\d+ msg/s ok=(\d+) .* dlr=(\d+)`).FindSubmatch(out)
+	if summary == nil {
+		t.Fatal("no summary line from smppload")
+	}
+	if string(summary[1]) != string(summary[2]) {
+		t.Errorf("%s submits accepted but %s receipts came back", summary[1], summary[2])
 	}
 	fake.Flush()
 	ms := fake.Messages()
