@@ -23,7 +23,8 @@ type dispatcher struct {
 	timers *timers
 	queues map[string]*queue
 
-	live liveSet // every unfinished message, by id
+	live      liveSet      // every unfinished message, by id
+	byBackend backendIndex // the live messages a backend holds, by its id
 
 	gmu    sync.Mutex
 	groups map[string]*group
@@ -46,6 +47,7 @@ const groupWait = time.Minute
 func newDispatcher(g *Gateway) *dispatcher {
 	d := &dispatcher{g: g, log: g.log, timers: newTimers(), queues: map[string]*queue{}, groups: map[string]*group{}}
 	d.live.init()
+	d.byBackend.m = map[string][]string{}
 	d.ctx, d.quit = context.WithCancel(context.Background())
 	return d
 }
@@ -207,8 +209,13 @@ func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
 func (d *dispatcher) retry(b backend.Backend, parts []*store.Message, err error) {
 	o := &d.g.opts
 	m0 := parts[0]
+	// Under the shard lock: a backend's report may be recording m0
+	// meanwhile (transition reads Attempts).
+	mu := d.live.mu(m0.ID)
+	mu.Lock()
 	m0.Attempts++
 	attempts := m0.Attempts
+	mu.Unlock()
 	if o.MaxAttempts > 0 && attempts >= o.MaxAttempts {
 		d.log.Warn("backend failed too often; message undeliverable", "backend", b.Name(), "message_id", m0.ID, "attempts", attempts, "err", err)
 		for _, m := range parts {
@@ -221,7 +228,10 @@ func (d *dispatcher) retry(b backend.Backend, parts []*store.Message, err error)
 		d.log.Warn("backend failed; will retry", "backend", b.Name(), "message_id", m0.ID, "attempt", attempts, "retry_in", wait, "err", err)
 	}
 	for _, m := range parts[1:] {
+		mu := d.live.mu(m.ID)
+		mu.Lock()
 		m.Attempts = attempts
+		mu.Unlock()
 	}
 	// Back in waiting, not handed over: replace_sm may change them again.
 	for _, m := range parts {
@@ -244,8 +254,24 @@ func backoff(lo, hi time.Duration, attempts int) time.Duration {
 	return min(w, hi)
 }
 
-// update records a state change a backend reported.
-func (d *dispatcher) update(u backend.Update) {
+// update records a state change the backend route reported. One that
+// carries only the backend's id (the backend took the message before a
+// restart, or lost track of it) applies to every live message the backend
+// holds under that id: the parts of one long message share it.
+func (d *dispatcher) update(route string, u backend.Update) {
+	if u.ID == "" {
+		ids := d.byBackend.lookup(route, u.BackendID)
+		if len(ids) == 0 {
+			d.log.Debug("state change for a backend id not in progress", "backend", route, "backend_id", u.BackendID, "state", u.State.String())
+			return
+		}
+		for _, id := range ids {
+			v := u
+			v.ID = id
+			d.update(route, v)
+		}
+		return
+	}
 	m := d.live.get(u.ID)
 	if m == nil {
 		d.log.Debug("state change for a message not in progress", "message_id", u.ID, "state", u.State.String())
@@ -278,6 +304,12 @@ func (d *dispatcher) cancel(ctx context.Context, m *store.Message) error {
 		}
 	}
 	if !d.g.transition(lm, store.Deleted, 0, "") {
+		d.live.mu(m.ID).Lock()
+		st := lm.State
+		d.live.mu(m.ID).Unlock()
+		if st == store.Deleted {
+			return nil // the backend reported the cancellation first
+		}
 		return errors.New("message became final meanwhile")
 	}
 	return nil
@@ -407,6 +439,68 @@ func (q *queue) close() {
 	q.closed = true
 	q.mu.Unlock()
 	q.cond.Broadcast()
+}
+
+// backendIndex maps a backend's ids (with the backend's name) to the ids
+// of the live messages it holds under them. The gateway keeps it as it
+// records backend ids and as messages become final.
+type backendIndex struct {
+	mu sync.Mutex
+	m  map[string][]string
+}
+
+func backendKey(route, backendID string) string { return route + "\x00" + backendID }
+
+func (x *backendIndex) add(route, backendID, id string) {
+	if backendID == "" {
+		return
+	}
+	k := backendKey(route, backendID)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, have := range x.m[k] {
+		if have == id {
+			return
+		}
+	}
+	x.m[k] = append(x.m[k], id)
+}
+
+func (x *backendIndex) remove(route, backendID, id string) {
+	if backendID == "" {
+		return
+	}
+	k := backendKey(route, backendID)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	ids := x.m[k]
+	for i, have := range ids {
+		if have == id {
+			ids = append(ids[:i], ids[i+1:]...)
+			break
+		}
+	}
+	if len(ids) == 0 {
+		delete(x.m, k)
+	} else {
+		x.m[k] = ids
+	}
+}
+
+// lookup returns a copy of the ids held under backendID.
+func (x *backendIndex) lookup(route, backendID string) []string {
+	if backendID == "" {
+		return nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return append([]string(nil), x.m[backendKey(route, backendID)]...)
+}
+
+func (x *backendIndex) len() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.m)
 }
 
 // liveSet holds the unfinished messages by id, in shards so that sessions

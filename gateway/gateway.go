@@ -165,7 +165,7 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	g.server = g.newServer()
 
 	for name, b := range o.Backends {
-		if err := b.Start(ctx, events{g}); err != nil {
+		if err := b.Start(ctx, events{g, name}); err != nil {
 			g.stopAll(context.Background())
 			return nil, fmt.Errorf("gateway: backend %s: %w", name, err)
 		}
@@ -194,6 +194,7 @@ func (g *Gateway) resume(ctx context.Context) ([]*store.Message, error) {
 		msgs = append(msgs, m)
 		g.pending.Add(1)
 		g.dispatch.live.put(m)
+		g.dispatch.byBackend.add(m.Route, m.BackendID, m.ID)
 		return nil
 	})
 	if err != nil {
@@ -291,11 +292,16 @@ func (g *Gateway) transition(m *store.Message, st store.State, code uint16, back
 		}
 		changed = true
 		m.State, m.ErrorCode, m.UpdatedAt = st, code, now
-		if backendID != "" {
+		if backendID != "" && backendID != m.BackendID {
+			g.dispatch.byBackend.remove(m.Route, m.BackendID, m.ID)
 			m.BackendID = backendID
+			if !st.Final() {
+				g.dispatch.byBackend.add(m.Route, backendID, m.ID)
+			}
 		}
 		if st.Final() {
 			m.DoneAt = now
+			g.dispatch.byBackend.remove(m.Route, m.BackendID, m.ID)
 		}
 		u := store.Update{ID: m.ID, State: st, ErrorCode: code, BackendID: backendID, Attempts: m.Attempts, At: now}
 		fill := func(b *store.Batch) { b.Updates = append(b.Updates, u) }
@@ -346,10 +352,14 @@ func (g *Gateway) message(ctx context.Context, id string) (*store.Message, error
 	return m, nil
 }
 
-// events is what backends report to.
-type events struct{ g *Gateway }
+// events is what a backend reports to; it knows the backend's name, so
+// that an update by the backend's own id finds its message.
+type events struct {
+	g     *Gateway
+	route string
+}
 
-func (e events) Update(u backend.Update) { e.g.dispatch.update(u) }
+func (e events) Update(u backend.Update) { e.g.dispatch.update(e.route, u) }
 
 func (e events) Received(ctx context.Context, mo *backend.MO) error { return e.g.receive(ctx, mo) }
 
@@ -357,6 +367,14 @@ func (e events) Received(ctx context.Context, mo *backend.MO) error { return e.g
 // and returns once it is durable.
 func (g *Gateway) receive(ctx context.Context, mo *backend.MO) error {
 	a := g.accounts.Load().owner(mo.Dest.Addr)
+	if a == nil && mo.Account != "" {
+		// The backend knows whose it is (it came with that account's
+		// own credentials). A pass-through account may not have bound
+		// since a restart: its MO waits for it.
+		if a = g.lookupAccount(mo.Account); a == nil && g.opts.PassThrough != nil {
+			a = g.dynamicAccount(mo.Account)
+		}
+	}
 	if a == nil {
 		g.metrics.moUnrouted.Add(1)
 		g.log.Warn("MO message for an address no account owns; dropped", "source", mo.Source.Addr, "dest", mo.Dest.Addr)

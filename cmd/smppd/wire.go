@@ -60,6 +60,15 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*daemon, 
 	}
 	backends["simulator"] = sim.New(simOpts)
 	mounts := map[string]http.Handler{}
+	var sg *smsgateWiring
+	if usesSMSGate(cfg) {
+		if sg, err = newSMSGate(cfg, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+		backends["smsgate"] = sg.b
+		mounts[sg.path] = sg.b.WebhookHandler()
+	}
 
 	o := gateway.Options{
 		Store:               st,
@@ -90,6 +99,14 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*daemon, 
 	}
 	for i := range cfg.Accounts {
 		o.Accounts = append(o.Accounts, account(cfg, &cfg.Accounts[i]))
+	}
+	if sg != nil {
+		// Many submits in flight, so that the SMPP window is not reduced
+		// to one HTTP request at a time.
+		o.Workers["smsgate"] = sg.workers
+		if cfg.PassThrough() {
+			o.PassThrough = sg.passThrough
+		}
 	}
 	plain, secure := cfg.SMPP.Listeners()
 	if secure != "" {

@@ -68,11 +68,15 @@ type Update struct {
 // MO is a mobile-originated message.
 type MO struct {
 	Source, Dest store.Address
-	DataCoding   uint8
-	ESMClass     uint8
-	Body         []byte
-	TLVs         []byte
-	At           time.Time
+	// Account, if set, is the gateway account the backend received it
+	// for (e.g. with that account's own credentials); the gateway
+	// delivers it there when no account owns Dest.
+	Account    string
+	DataCoding uint8
+	ESMClass   uint8
+	Body       []byte
+	TLVs       []byte
+	At         time.Time
 }
 
 // Querier is implemented by backends that can tell a message's state

@@ -58,6 +58,7 @@
 // default alphabet (data_coding 0, unpacked) when it can carry it, else
 // UCS-2 (8); sms:data-received becomes 8-bit data (0x04). Source is the
 // sender ("+digits": TON 1/NPI 1); Dest comes from Options.Destinations,
-// by device id, then account, then "", else the device id itself. The
+// by device id, then account, then "", else the device id itself (if it
+// fits an SMPP address; else empty). The
 // webhook is answered only after Events.Received returned nil.
 package smsgate

@@ -32,8 +32,15 @@ type Options struct {
 	// SMSGate credentials.
 	Credentials func(account string) (user, pass string, ok bool)
 	// Accounts lists the accounts with their own credentials whose
-	// webhooks Start registers (each is looked up with Credentials).
+	// webhooks Start registers (each is looked up with Credentials);
+	// AddAccount registers more later.
 	Accounts []string
+	// WaitForCredentials makes a message whose account has no credentials
+	// yet fail temporarily (the gateway tries again later) rather than be
+	// rejected: in pass-through mode an account's credentials are known
+	// only once it has bound, which after a restart may be after its
+	// unfinished messages are resumed.
+	WaitForCredentials bool
 	// Timeout bounds each HTTP request (default 30 s).
 	Timeout time.Duration
 
@@ -55,7 +62,8 @@ type Options struct {
 	DeviceID  string
 	// Destinations gives MO messages their destination address: looked up
 	// by the device id of the webhook, then by the account name, then by
-	// "" (see docs/smsgate.md). Without an entry the device id is used.
+	// "" (see docs/smsgate.md). Without an entry the device id is used if
+	// it fits an SMPP address (20 characters), else the address is empty.
 	Destinations map[string]store.Address
 
 	// MaxInFlight bounds the HTTP requests at once (default 64).
@@ -239,6 +247,9 @@ func (b *Backend) Submit(ctx context.Context, parts []*store.Message) ([]backend
 	parts = sortedParts(parts)
 	first := parts[0]
 	c, ok := b.credsFor(first.Account)
+	if !ok && b.o.WaitForCredentials {
+		return nil, fmt.Errorf("smsgate: no credentials for account %q yet (waiting for it to bind): %w", first.Account, backend.ErrUnavailable)
+	}
 	if !ok {
 		return nil, &backend.PermanentError{State: store.Rejected, ErrorCode: CodeNoCredentials,
 			Err: fmt.Errorf("smsgate: no credentials for account %q", first.Account)}
@@ -466,6 +477,45 @@ func (b *Backend) Start(ctx context.Context, ev backend.Events) error {
 		b.hooks[s.c] = ids
 		b.mu.Unlock()
 	}
+	return nil
+}
+
+// AddAccount registers the webhooks for account's own credentials
+// (Options.Credentials) after Start, as Start does for Options.Accounts:
+// for an account that became known later, e.g. a pass-through account at
+// its first bind. Credentials registered already (by Start or an earlier
+// call) are not registered again. Without WebhookBaseURL it does nothing.
+func (b *Backend) AddAccount(ctx context.Context, account string) error {
+	if b.o.WebhookBaseURL == "" {
+		return nil
+	}
+	if b.o.Credentials == nil {
+		return errors.New("smsgate: AddAccount without Options.Credentials")
+	}
+	u, p, ok := b.o.Credentials(account)
+	if !ok {
+		return fmt.Errorf("smsgate: no credentials for account %q", account)
+	}
+	c := creds{u, p}
+	b.mu.Lock()
+	started := b.stop != nil
+	_, done := b.hooks[c]
+	b.mu.Unlock()
+	if !started {
+		return errors.New("smsgate: AddAccount before Start")
+	}
+	if done {
+		return nil
+	}
+	ids, err := b.register(ctx, c, b.webhookURL(account))
+	if err != nil {
+		return fmt.Errorf("smsgate: registering webhooks (account %q): %w", account, err)
+	}
+	b.mu.Lock()
+	if b.stop != nil {
+		b.hooks[c] = ids
+	}
+	b.mu.Unlock()
 	return nil
 }
 

@@ -197,7 +197,8 @@ func (b *Backend) receive(ctx context.Context, ev backend.Events, env *envelope,
 			return http.StatusServiceUnavailable, "being stored, try again"
 		}
 	}
-	mo := &backend.MO{Source: sourceAddress(p.PhoneNumber), Dest: b.moDest(env.DeviceID, account), At: b.parseTime(p.ReceivedAt)}
+	mo := &backend.MO{Source: sourceAddress(p.PhoneNumber), Dest: b.moDest(env.DeviceID, account), Account: account,
+		At: b.parseTime(p.ReceivedAt)}
 	if env.Event == "sms:data-received" {
 		data, err := base64.StdEncoding.DecodeString(p.Data)
 		if err != nil {
@@ -272,7 +273,8 @@ func sourceAddress(s string) store.Address {
 }
 
 // moDest is the destination of an MO message: Options.Destinations by
-// device id, then by account, then "", else the device id itself.
+// device id, then by account, then "", else the device id itself if it
+// fits an SMPP address (20 characters), else empty.
 func (b *Backend) moDest(device, account string) store.Address {
 	if a, ok := b.o.Destinations[device]; ok && device != "" {
 		return a
@@ -283,8 +285,17 @@ func (b *Backend) moDest(device, account string) store.Address {
 	if a, ok := b.o.Destinations[""]; ok {
 		return a
 	}
+	if len(device) > maxAddrLen {
+		// SMSGate's device ids (32 characters) do not fit an SMPP
+		// destination_addr: a deliver_sm with one could not be sent.
+		return store.Address{}
+	}
 	return store.Address{Addr: device}
 }
+
+// maxAddrLen is the longest SMPP address (source_addr, destination_addr of
+// deliver_sm: 21 octets with the terminating NUL).
+const maxAddrLen = 20
 
 // ErrBadCredentials is CheckCredentials' answer for credentials SMSGate
 // refuses (4xx): the gateway answers the bind with ESME_RINVPASWD.

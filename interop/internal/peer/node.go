@@ -121,11 +121,40 @@ type Peer struct {
 	done    chan struct{} // stdout is at EOF and the process has been waited for
 	exitErr error
 	stderr  tailBuffer
+	stdin   io.WriteCloser // StartInteractive only
+	inMu    sync.Mutex
 }
 
 // Start runs `node script args...` in dir and returns at once; the test's
 // cleanup kills the process (SIGTERM, then SIGKILL) and waits for it.
 func Start(t testing.TB, node, dir, script string, args ...string) *Peer {
+	t.Helper()
+	return start(t, false, node, dir, script, args...)
+}
+
+// StartInteractive is Start with a pipe to the program's stdin, which Send
+// writes commands to (interop/node/esme.js reads them).
+func StartInteractive(t testing.TB, node, dir, script string, args ...string) *Peer {
+	t.Helper()
+	return start(t, true, node, dir, script, args...)
+}
+
+// Send writes v to the program's stdin as one JSON line (StartInteractive).
+func (p *Peer) Send(v any) error {
+	if p.stdin == nil {
+		return errors.New("peer: not started with StartInteractive")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	p.inMu.Lock()
+	defer p.inMu.Unlock()
+	_, err = p.stdin.Write(append(b, '\n'))
+	return err
+}
+
+func start(t testing.TB, interactive bool, node, dir, script string, args ...string) *Peer {
 	t.Helper()
 	cmd := exec.Command(node, append([]string{script}, args...)...)
 	cmd.Dir = dir
@@ -135,6 +164,11 @@ func Start(t testing.TB, node, dir, script string, args ...string) *Peer {
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatalf("%s: %v", script, err)
+	}
+	if interactive {
+		if p.stdin, err = cmd.StdinPipe(); err != nil {
+			t.Fatalf("%s: %v", script, err)
+		}
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start node %s: %v", script, err)
