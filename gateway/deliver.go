@@ -159,6 +159,14 @@ func (d *deliverer) send(ob *outbox) {
 		s := sessions[ob.next%len(sessions)]
 		ob.next++
 		err := s.TryCallAsync(deliverSM(dl), func(_ pdu.PDU, err error) { d.answered(dl, err) })
+		if err != nil && !sessionUnusable(err) {
+			// The deliver_sm cannot be encoded (an address too long for
+			// SMPP, say): no session will ever take it. Give it up
+			// rather than hold up the account's other deliveries.
+			d.giveUp(dl, "it cannot be encoded", err)
+			sent++
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, smpp.ErrWindowFull) {
 				d.log.Debug("deliver_sm not sent", "system_id", ob.account, "err", err)
@@ -192,6 +200,14 @@ func (d *deliverer) send(ob *outbox) {
 	}
 }
 
+// sessionUnusable reports whether a send failed for its session (full
+// window, closing, unbinding, the wrong state), not for the PDU.
+func sessionUnusable(err error) bool {
+	var se *smpp.StateError
+	return errors.Is(err, smpp.ErrWindowFull) || errors.Is(err, smpp.ErrClosed) || errors.Is(err, smpp.ErrUnbinding) ||
+		errors.Is(err, smpp.ErrNotBound) || errors.As(err, &se)
+}
+
 // receivers returns the sessions of account that take deliver_sm.
 func (d *deliverer) receivers(account string) []*smpp.Session {
 	var out []*smpp.Session
@@ -220,7 +236,7 @@ func (d *deliverer) answered(dl *store.Delivery, err error) {
 	dl.Attempts++
 	now := d.g.now()
 	if max := d.g.opts.ReceiptMaxAge; max > 0 && now.Sub(dl.CreatedAt) > max {
-		d.giveUp(dl, err)
+		d.giveUp(dl, "older than receipts.max_age", err)
 		return
 	}
 	wait := backoff(d.g.opts.ReceiptRetryMin, d.g.opts.ReceiptRetryMax, dl.Attempts)
@@ -230,11 +246,11 @@ func (d *deliverer) answered(dl *store.Delivery, err error) {
 	d.g.dispatch.timers.at(dl.NextAttempt, func() { d.add(dl) })
 }
 
-func (d *deliverer) giveUp(dl *store.Delivery, err error) {
+func (d *deliverer) giveUp(dl *store.Delivery, reason string, err error) {
 	d.waiting.Add(-1)
 	d.givenUp.Add(1)
 	d.g.metrics.expired(dl)
-	d.log.Warn("delivery given up: older than receipts.max_age", "system_id", dl.Account, "kind", dl.Kind.String(),
+	d.log.Warn("delivery given up: "+reason, "system_id", dl.Account, "kind", dl.Kind.String(),
 		"message_id", dl.MessageID, "created", dl.CreatedAt, "attempts", dl.Attempts, "last_err", err)
 	d.g.commit.ack(dl.ID)
 }
@@ -262,7 +278,7 @@ func (d *deliverer) expireParked(now time.Time) {
 	}
 	d.mu.Unlock()
 	for _, dl := range old {
-		d.giveUp(dl, errors.New("no receiver bound"))
+		d.giveUp(dl, "older than receipts.max_age", errors.New("no receiver bound"))
 	}
 }
 

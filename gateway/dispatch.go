@@ -601,6 +601,10 @@ func (l *liveSet) put(m *store.Message) {
 	s.Unlock()
 }
 
+// mu is the lock of id's shard, which also guards the state of the
+// messages in it.
+func (l *liveSet) mu(id string) *sync.Mutex { return &l.shards[l.shard(id)].Mutex }
+
 // snapshot returns a copy of a live message, taken under its shard's lock.
 func (l *liveSet) snapshot(id string) (*store.Message, bool) {
 	s := &l.shards[l.shard(id)]

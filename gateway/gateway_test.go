@@ -412,3 +412,31 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// A delivery that can never be encoded (a destination longer than SMPP
+// allows) is given up, and the account's later deliveries still flow.
+func TestUnencodableDeliveryDoesNotBlockTheOthers(t *testing.T) {
+	be := newFakeBackend()
+	h := start(t, newMemStore(), be, func(o *gateway.Options) {
+		o.AcceptAny = false
+		o.Accounts = []gateway.Account{{SystemID: "a", CheckPassword: func(string) bool { return true }, Addresses: []string{"4930*"}}}
+	})
+	a := h.dial("a", "rx", nil)
+	ev := be.events()
+	long := "4930" + strings.Repeat("1", 30)
+	if err := ev.Received(context.Background(), &backend.MO{Source: store.Address{Addr: "491761"}, Dest: store.Address{Addr: long}, Body: []byte("never")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Received(context.Background(), &backend.MO{Source: store.Address{Addr: "491761"}, Dest: store.Address{Addr: "4930123"}, Body: []byte("after it")}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-a.mo:
+		if m.Text != "after it" {
+			t.Fatalf("got %q", m.Text)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the MO after an unencodable one never came")
+	}
+	waitFor(t, func() bool { return h.st.deliveries() == 0 && h.g.WaitingDeliveries() == 0 }, "both deliveries done")
+}
