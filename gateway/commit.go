@@ -108,18 +108,6 @@ func (c *committer) ack(id uint64) {
 	}, nil)
 }
 
-// wait adds a change and waits until it is durable.
-func (c *committer) wait(ctx context.Context, fill func(b *store.Batch)) error {
-	ch := make(chan error, 1)
-	c.add(fill, func(err error) { ch <- err })
-	select {
-	case err := <-ch:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 func (c *committer) run() {
 	go c.notifyLoop()
 	defer close(c.notify)

@@ -386,11 +386,22 @@ func (g *Gateway) receive(ctx context.Context, mo *backend.MO) error {
 	}
 	d := &store.Delivery{ID: g.ids.delivery(), Account: a.SystemID, Kind: store.MO, Source: mo.Source, Dest: mo.Dest,
 		ESMClass: mo.ESMClass, DataCoding: mo.DataCoding, Body: mo.Body, TLVs: mo.TLVs, CreatedAt: at}
-	if err := g.commit.wait(ctx, func(b *store.Batch) { b.Deliveries = append(b.Deliveries, d) }); err != nil {
+	// Queued by the commit's callback, not after the wait: a caller that
+	// stops waiting (its context done) while the commit is under way must
+	// not leave a stored MO undelivered until the next restart.
+	ch := make(chan error, 1)
+	g.commit.add(func(b *store.Batch) { b.Deliveries = append(b.Deliveries, d) }, func(err error) {
+		if err == nil {
+			g.deliver.enqueue(d)
+		}
+		ch <- err
+	})
+	select {
+	case err := <-ch:
 		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	g.deliver.enqueue(d)
-	return nil
 }
 
 // Owns reports whether some account owns addr (for the simulator's
