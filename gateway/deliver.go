@@ -32,6 +32,10 @@ type deliverer struct {
 
 	waiting atomic.Int64 // deliveries not yet acknowledged
 	givenUp atomic.Uint64
+
+	// afterReceivers, if set (by tests), runs in send between looking up
+	// the account's sessions and taking d.mu: where a bind can slip in.
+	afterReceivers func()
 }
 
 // outbox holds one account's deliveries waiting to go out.
@@ -139,11 +143,25 @@ func (d *deliverer) run() {
 // deliveries from the outbox and to put back those no window had room for:
 // answers (which unpark the outbox) come on other goroutines meanwhile.
 func (d *deliverer) send(ob *outbox) {
-	sessions := d.receivers(ob.account)
+	// gen is read before the sessions are looked up: a bind told after
+	// it (its unpark moves gen) may be missing from sessions, so it must
+	// keep the outbox from parking.
 	d.mu.Lock()
 	gen := ob.gen
+	d.mu.Unlock()
+	sessions := d.receivers(ob.account)
+	if d.afterReceivers != nil {
+		d.afterReceivers()
+	}
+	d.mu.Lock()
 	if len(sessions) == 0 {
-		ob.parked = true
+		if ob.gen == gen {
+			ob.parked = true
+		} else if d.ready1(ob) {
+			d.mu.Unlock()
+			d.wake()
+			return
+		}
 		d.mu.Unlock()
 		return
 	}
