@@ -29,8 +29,9 @@ type dispatcher struct {
 	gmu    sync.Mutex
 	groups map[string]*group
 
-	wg   sync.WaitGroup
-	ctx  context.Context
+	wg      sync.WaitGroup // the sweeper
+	workers sync.WaitGroup
+	ctx     context.Context
 	quit context.CancelFunc
 }
 
@@ -62,7 +63,7 @@ func (d *dispatcher) start() {
 			n = 4
 		}
 		for range n {
-			d.wg.Add(1)
+			d.workers.Add(1)
 			go d.work(b, q)
 		}
 	}
@@ -70,12 +71,22 @@ func (d *dispatcher) start() {
 	go d.sweep()
 }
 
-// stop lets the workers finish the submits under way and stops them.
-func (d *dispatcher) stop() {
-	d.quit()
+// stop lets the workers finish the submits under way (until ctx is done,
+// when they are cancelled) and stops them; what is queued stays in the
+// store for the next start.
+func (d *dispatcher) stop(ctx context.Context) {
 	for _, q := range d.queues {
 		q.close()
 	}
+	idle := make(chan struct{})
+	go func() { d.workers.Wait(); close(idle) }()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		d.quit()
+		<-idle
+	}
+	d.quit()
 	d.wg.Wait()
 	d.timers.close()
 }
@@ -148,7 +159,7 @@ func (d *dispatcher) push(parts []*store.Message) {
 
 // work submits messages to one backend.
 func (d *dispatcher) work(b backend.Backend, q *queue) {
-	defer d.wg.Done()
+	defer d.workers.Done()
 	for {
 		parts, ok := q.pop()
 		if !ok {
@@ -416,8 +427,8 @@ func (q *queue) pop() ([]*store.Message, bool) {
 	for q.n == 0 && !q.closed {
 		q.cond.Wait()
 	}
-	if q.n == 0 {
-		return nil, false
+	if q.closed {
+		return nil, false // (what is queued is stored: taken up at the next start)
 	}
 	for l := priorityLevels - 1; l >= 0; l-- {
 		if f := &q.levels[l]; !f.empty() {

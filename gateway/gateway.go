@@ -443,7 +443,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 
 func (g *Gateway) stopAll(ctx context.Context) {
 	if g.dispatch != nil {
-		g.dispatch.stop()
+		g.dispatch.stop(ctx)
 	}
 	for name, b := range g.backends {
 		if err := b.Stop(ctx); err != nil {

@@ -63,3 +63,55 @@ func TestMOStoredAfterCallerGaveUpIsDelivered(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// slowBackend blocks each Submit until release, and tells whether the
+// submit's context was cancelled meanwhile.
+type slowBackend struct {
+	*fakeBackend
+	entered   chan struct{}
+	release   chan struct{}
+	cancelled chan struct{}
+}
+
+func (b *slowBackend) Submit(ctx context.Context, parts []*store.Message) ([]backend.Result, error) {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+		return b.fakeBackend.Submit(ctx, parts)
+	case <-ctx.Done():
+		close(b.cancelled)
+		return nil, ctx.Err()
+	}
+}
+
+// Shutdown lets the submits under way to backends finish (README,
+// "Stopping"): cancelling one may leave a message the backend took
+// recorded as not handed over, and sent again after the restart.
+func TestShutdownLetsSubmitsUnderWayFinish(t *testing.T) {
+	st := newMemStore()
+	be := &slowBackend{fakeBackend: newFakeBackend(), entered: make(chan struct{}, 1), release: make(chan struct{}), cancelled: make(chan struct{})}
+	o := gateway.Options{Store: st, Backends: map[string]backend.Backend{"fake": be}, AcceptAny: true}
+	g, err := gateway.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Send(context.Background(), gateway.SendRequest{Account: "shop", From: "Shop", To: "4917", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	<-be.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- g.Shutdown(ctx) }()
+	select {
+	case <-be.cancelled:
+		t.Fatal("Shutdown cancelled a submit under way")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(be.release)
+	<-shut
+	ms, _ := st.Find(context.Background(), store.Filter{})
+	if len(ms) != 1 || ms[0].State != store.Delivered {
+		t.Fatalf("stored: %+v", ms)
+	}
+}
