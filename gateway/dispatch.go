@@ -32,7 +32,7 @@ type dispatcher struct {
 	wg      sync.WaitGroup // the sweeper
 	workers sync.WaitGroup
 	ctx     context.Context
-	quit context.CancelFunc
+	quit    context.CancelFunc
 }
 
 // group gathers the parts of one long message.
