@@ -255,8 +255,13 @@ func (g *Gateway) dynamicAccount(systemID string) *account {
 	return a
 }
 
-// accountOf returns the account a session bound as.
+// accountOf returns the account a session bound as: once it is bound, as
+// the bound-session table has it (Reload moves sessions to their account's
+// new settings there); before, as its bind left it.
 func (g *Gateway) accountOf(s *smpp.Session) *account {
+	if v, ok := g.bound.Load(s); ok {
+		return v.(*account)
+	}
 	a, _ := s.Value().(*account)
 	return a
 }

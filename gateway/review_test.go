@@ -9,6 +9,7 @@ import (
 	"github.com/smppkit/smpp/gateway"
 	"github.com/smppkit/smpp/gateway/backend"
 	"github.com/smppkit/smpp/gateway/store"
+	"github.com/smppkit/smpp/pdu"
 )
 
 // gateStore is a memStore whose next Apply, once armed, waits for release.
@@ -113,5 +114,25 @@ func TestShutdownLetsSubmitsUnderWayFinish(t *testing.T) {
 	ms, _ := st.Find(context.Background(), store.Filter{})
 	if len(ms) != 1 || ms[0].State != store.Delivered {
 		t.Fatalf("stored: %+v", ms)
+	}
+}
+
+// Reload moves a bound session to its account's new settings at once: a
+// source address the account may no longer use is refused on the session
+// that bound before the reload.
+func TestReloadAppliesToBoundSessions(t *testing.T) {
+	ok := func(string) bool { return true }
+	h := start(t, newMemStore(), newFakeBackend(), func(o *gateway.Options) {
+		o.AcceptAny = false
+		o.Accounts = []gateway.Account{{SystemID: "shop", CheckPassword: ok}}
+	})
+	c := h.dial("shop", "tx", nil)
+	c.submit(t, "4917", 0, "before")
+	if err := h.g.Reload([]gateway.Account{{SystemID: "shop", CheckPassword: ok, SourceAddresses: []string{"Other"}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Submit(context.Background(), &pdu.SubmitSM{SourceAddr: "Shop", DestinationAddr: "4917", ShortMessage: []byte("after")})
+	if !errors.Is(err, pdu.ESME_RINVSRCADR) {
+		t.Fatalf("submit from a source no longer allowed: %v, want ESME_RINVSRCADR", err)
 	}
 }
