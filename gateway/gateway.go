@@ -162,24 +162,26 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	go g.commit.run()
 	g.dispatch = newDispatcher(g)
 	g.deliver = newDeliverer(g)
+	go g.deliver.run() // (stopAll waits for it)
 	g.server = g.newServer()
 
+	// What the store holds is taken up before the backends start: a
+	// backend may report on a resumed message from Start on.
+	resumed, err := g.resume(ctx)
+	if err != nil {
+		g.stopAll(context.Background())
+		return nil, err
+	}
 	for name, b := range o.Backends {
 		if err := b.Start(ctx, events{g, name}); err != nil {
 			g.stopAll(context.Background())
 			return nil, fmt.Errorf("gateway: backend %s: %w", name, err)
 		}
 	}
-	resumed, err := g.resume(ctx)
-	if err != nil {
-		g.stopAll(context.Background())
-		return nil, err
-	}
 	g.dispatch.start()
 	for _, m := range resumed {
 		g.dispatch.route(m)
 	}
-	go g.deliver.run()
 	go g.tick()
 	return g, nil
 }
