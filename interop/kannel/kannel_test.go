@@ -33,22 +33,19 @@ package kannel_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	smpp "github.com/smppkit/smpp"
 	"github.com/smppkit/smpp/dlr"
+	"github.com/smppkit/smpp/interop/internal/kannel"
 	"github.com/smppkit/smpp/interop/internal/peer"
 	"github.com/smppkit/smpp/pdu"
 	"github.com/smppkit/smpp/smpptest"
@@ -57,28 +54,9 @@ import (
 
 func TestMain(m *testing.M) { peer.Main(m, "interop/kannel") }
 
-// kannelTool finds a Kannel program (Debian puts them in /usr/sbin), or
-// skips the test (fails it with SMPPKIT_INTEROP=1).
-func kannelTool(t *testing.T, name string) string {
-	t.Helper()
-	return peer.Require(t, name, "Debian: apt-get install kannel")
-}
-
-// kannelFreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func kannelFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // kannelLog is what the test saw happen, in order, for waiting on.
 type kannelLog struct {
-	mu     sync.Mutex
-	notify chan struct{}
+	kannel.Waiter
 	binds  []smpp.BindRequest
 	bound  []*smpp.Session
 	submit []*pdu.SubmitSM
@@ -91,68 +69,9 @@ type kannelPDU struct {
 	p pdu.PDU
 }
 
-func (l *kannelLog) add(f func()) {
-	l.mu.Lock()
-	f()
-	l.mu.Unlock()
-	select {
-	case l.notify <- struct{}{}:
-	default:
-	}
-}
-
-// wait waits until cond (called with the lock held) is true, the context
-// ends or one of the processes exits.
-func (l *kannelLog) wait(ctx context.Context, what string, exited <-chan string, cond func() bool) error {
-	for {
-		l.mu.Lock()
-		ok := cond()
-		l.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-l.notify:
-		case name := <-exited:
-			return fmt.Errorf("waiting for %s: %s exited", what, name)
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
-		}
-	}
-}
-
-// kannelProc is a Kannel process the test started.
-type kannelProc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	once sync.Once
-}
-
-// stop sends SIGTERM, on which Kannel shuts down (bearerbox unbinds), and
-// kills the process if it has not exited after grace; that is an error when
-// must is set.
-func (p *kannelProc) stop(t *testing.T, grace time.Duration, must bool) {
-	p.once.Do(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(grace):
-			msg := fmt.Sprintf("%s did not stop on SIGTERM within %v; killing it", p.name, grace)
-			if must {
-				t.Error(msg)
-			} else {
-				t.Log(msg)
-			}
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-}
-
 func TestKannel(t *testing.T) {
-	bearerbox := kannelTool(t, "bearerbox")
-	smsbox := kannelTool(t, "smsbox")
+	bearerbox := kannel.Tool(t, "bearerbox")
+	smsbox := kannel.Tool(t, "smsbox")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -166,11 +85,11 @@ func TestKannel(t *testing.T) {
 		moFrom     = "4917600000042"
 		moText     = "MO via smppkit to Kannel"
 	)
-	log := &kannelLog{notify: make(chan struct{}, 1)}
+	log := &kannelLog{}
 
 	// The test's HTTP server: Kannel's sms-service (MO) and dlr-url.
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log.add(func() { log.hits = append(log.hits, r) })
+		log.Add(func() { log.hits = append(log.hits, r) })
 		w.WriteHeader(http.StatusOK) // empty body: no reply SMS
 	}))
 	t.Cleanup(hs.Close)
@@ -182,7 +101,7 @@ func TestKannel(t *testing.T) {
 	*srv = smpp.Server{
 		SystemID: "smppkit",
 		Auth: func(_ context.Context, b *smpp.BindRequest) pdu.Status {
-			log.add(func() { log.binds = append(log.binds, *b) })
+			log.Add(func() { log.binds = append(log.binds, *b) })
 			if b.SystemID != systemID || b.Password != password {
 				return pdu.ESME_RINVPASWD
 			}
@@ -192,7 +111,7 @@ func TestKannel(t *testing.T) {
 			switch p := r.PDU.(type) {
 			case *pdu.SubmitSM:
 				var n int
-				log.add(func() { log.submit = append(log.submit, p); n = len(log.submit) })
+				log.Add(func() { log.submit = append(log.submit, p); n = len(log.submit) })
 				id := msgID // the first message's, then others
 				if n > 1 {
 					id = fmt.Sprintf("%08x", 0x5e1f00a7+n-1)
@@ -203,11 +122,11 @@ func TestKannel(t *testing.T) {
 			}
 		}),
 		Trace: func(_ *smpp.Session, d smpp.Direction, p pdu.PDU) {
-			log.add(func() { log.pdus = append(log.pdus, kannelPDU{d, p}) })
+			log.Add(func() { log.pdus = append(log.pdus, kannelPDU{d, p}) })
 		},
 		ConnState: func(s *smpp.Session, st smpp.State) {
 			if st.Bound() {
-				log.add(func() { log.bound = append(log.bound, s) })
+				log.Add(func() { log.bound = append(log.bound, s) })
 			}
 		},
 	}
@@ -224,7 +143,7 @@ func TestKannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adminPort, smsboxPort, sendsmsPort := kannelFreePort(t), kannelFreePort(t), kannelFreePort(t)
+	adminPort, smsboxPort, sendsmsPort := kannel.FreePort(t), kannel.FreePort(t), kannel.FreePort(t)
 	vars := map[string]string{
 		"ADMIN_PORT": fmt.Sprint(adminPort), "ADMIN_PASSWORD": "adminpw", "SMSBOX_PORT": fmt.Sprint(smsboxPort),
 		"SENDSMS_PORT": fmt.Sprint(sendsmsPort), "SMPP_PORT": smppPort,
@@ -244,29 +163,8 @@ func TestKannel(t *testing.T) {
 	}
 
 	exited := make(chan string, 2)
-	start := func(name, bin string) *kannelProc {
-		out := filepath.Join(dir, name+".out")
-		f, err := os.Create(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		cmd := exec.Command(bin, confFile)
-		cmd.Dir = dir
-		cmd.Stdout, cmd.Stderr = f, f
-		// If the test binary dies, so does Kannel.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start %s: %v", name, err)
-		}
-		p := &kannelProc{name: name, cmd: cmd, done: make(chan struct{})}
-		go func() {
-			cmd.Wait()
-			close(p.done)
-			exited <- name
-		}()
-		t.Cleanup(func() { p.stop(t, 15*time.Second, false) })
-		return p
+	start := func(name, bin string) *kannel.Proc {
+		return kannel.Start(t, dir, name, bin, confFile, exited, 15*time.Second)
 	}
 	// On failure, show the end of Kannel's logs.
 	t.Cleanup(func() {
@@ -289,7 +187,7 @@ func TestKannel(t *testing.T) {
 
 	// 1. Kannel binds as a transceiver.
 	var sess *smpp.Session
-	if err := log.wait(ctx, "Kannel's bind", exited, func() bool {
+	if err := log.Wait(ctx, "Kannel's bind", exited, func() bool {
 		if len(log.bound) > 0 {
 			sess = log.bound[0]
 			return true
@@ -299,9 +197,9 @@ func TestKannel(t *testing.T) {
 		fail(err)
 	}
 	tBind := time.Since(t0)
-	log.mu.Lock()
+	log.Mu.Lock()
 	b := log.binds[len(log.binds)-1]
-	log.mu.Unlock()
+	log.Mu.Unlock()
 	if b.Command != pdu.BindTransceiverID || b.SystemID != systemID || b.Password != password || b.SystemType != systemType || b.InterfaceVersion != 0x34 {
 		t.Errorf("bind: %v system_id %q password %q system_type %q version %#x; want bind_transceiver %s/%s/%s 0x34",
 			b.Command, b.SystemID, b.Password, b.SystemType, b.InterfaceVersion, systemID, password, systemType)
@@ -312,8 +210,8 @@ func TestKannel(t *testing.T) {
 
 	// 2. smsbox connects to bearerbox; its HTTP interface comes up.
 	sb := start("smsbox", smsbox)
-	if err := kannelPoll(ctx, exited, "smsbox connected to bearerbox", func() (bool, error) {
-		body, _, err := kannelGet(ctx, fmt.Sprintf("http://127.0.0.1:%d/status.txt?password=adminpw", adminPort))
+	if err := kannel.Poll(ctx, exited, "smsbox connected to bearerbox", func() (bool, error) {
+		body, _, err := kannel.Get(ctx, fmt.Sprintf("http://127.0.0.1:%d/status.txt?password=adminpw", adminPort))
 		if err != nil {
 			return false, nil // not up yet
 		}
@@ -327,8 +225,8 @@ func TestKannel(t *testing.T) {
 	sendURL := fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms?%s", sendsmsPort, q.Encode())
 	var sendBody string
 	var sendStatus int
-	if err := kannelPoll(ctx, exited, "smsbox's sendsms interface", func() (bool, error) {
-		body, status, err := kannelGet(ctx, sendURL)
+	if err := kannel.Poll(ctx, exited, "smsbox's sendsms interface", func() (bool, error) {
+		body, status, err := kannel.Get(ctx, sendURL)
 		if err != nil {
 			return false, nil
 		}
@@ -344,7 +242,7 @@ func TestKannel(t *testing.T) {
 
 	// 3. Our server gets a well-formed submit_sm and answers it.
 	var sub *pdu.SubmitSM
-	if err := log.wait(ctx, "Kannel's submit_sm", exited, func() bool {
+	if err := log.Wait(ctx, "Kannel's submit_sm", exited, func() bool {
 		if len(log.submit) > 0 {
 			sub = log.submit[0]
 			return true
@@ -371,7 +269,7 @@ func TestKannel(t *testing.T) {
 	// 4. Kannel reports the SMSC's acknowledgement (DLR type 8) with our id.
 	dlrHit := func(typ string) (*http.Request, error) {
 		var hit *http.Request
-		err := log.wait(ctx, "DLR type "+typ, exited, func() bool {
+		err := log.Wait(ctx, "DLR type "+typ, exited, func() bool {
 			for _, r := range log.hits {
 				if r.URL.Path == "/dlr" && r.URL.Query().Get("type") == typ {
 					hit = r
@@ -433,7 +331,7 @@ func TestKannel(t *testing.T) {
 		t.Errorf("MO answered with %v status %v", resp.CommandID(), resp.Head().CommandStatus)
 	}
 	var moHit *http.Request
-	if err := log.wait(ctx, "the MO at Kannel's sms-service", exited, func() bool {
+	if err := log.Wait(ctx, "the MO at Kannel's sms-service", exited, func() bool {
 		for _, r := range log.hits {
 			if r.URL.Path == "/mo" {
 				moHit = r
@@ -461,19 +359,19 @@ func TestKannel(t *testing.T) {
 		{"UCS-2", strings.Repeat("Привет от Kannel, Grüße ☺ — ", 5), "2", 8},
 		{"GSM 7-bit", "GSM: @£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!\"#¤%&'()*+,-./:;<=>?¡ÄÖÑÜ§¿äöñüà ^{}\\[~]|€ " + strings.Repeat("0123456789", 12), "0", 0},
 	} {
-		log.mu.Lock()
+		log.Mu.Lock()
 		base := len(log.submit)
-		log.mu.Unlock()
+		log.Mu.Unlock()
 		q := url.Values{"username": {"tester"}, "password": {"sendpw"}, "from": {from}, "to": {to}, "text": {tc.text},
 			"charset": {"UTF-8"}, "coding": {tc.coding}}
-		body, status, err := kannelGet(ctx, fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms?%s", sendsmsPort, q.Encode()))
+		body, status, err := kannel.Get(ctx, fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms?%s", sendsmsPort, q.Encode()))
 		if err != nil || status != http.StatusAccepted {
 			t.Fatalf("%s: sendsms: %v %d %q", tc.name, err, status, body)
 		}
 		ra := &text.Reassembler{}
 		var whole text.Reassembled
 		var parts []*pdu.SubmitSM
-		if err := log.wait(ctx, "the "+tc.name+" message's parts", exited, func() bool {
+		if err := log.Wait(ctx, "the "+tc.name+" message's parts", exited, func() bool {
 			for ; base < len(log.submit); base++ {
 				p := log.submit[base]
 				parts = append(parts, p)
@@ -505,7 +403,7 @@ func TestKannel(t *testing.T) {
 	tLong := time.Since(t0)
 
 	// 8. Kannel keeps the link alive with enquire_link (every 1 s here).
-	if err := log.wait(ctx, "Kannel's enquire_link", exited, func() bool {
+	if err := log.Wait(ctx, "Kannel's enquire_link", exited, func() bool {
 		return kannelCount(log.pdus, smpp.Received, pdu.EnquireLinkID) > 0 && kannelCount(log.pdus, smpp.Sent, pdu.EnquireLinkRespID) > 0
 	}); err != nil {
 		fail(err)
@@ -515,9 +413,8 @@ func TestKannel(t *testing.T) {
 	// 9. Kannel shuts down: smsbox, then bearerbox, which unbinds. (smsbox
 	// plays no part in SMPP; it sometimes hangs on SIGTERM, so it gets
 	// killed after a while without failing the test.)
-	kannelHTTP.CloseIdleConnections()
-	sb.stop(t, 5*time.Second, false)
-	bb.stop(t, 15*time.Second, true)
+	sb.Stop(t, 5*time.Second, false)
+	bb.Stop(t, 15*time.Second, true)
 	select {
 	case <-sess.Done():
 	case <-ctx.Done():
@@ -527,7 +424,7 @@ func TestKannel(t *testing.T) {
 
 	// 10. Everything Kannel sent decoded strictly and was answered with
 	// status 0; one unbind.
-	log.mu.Lock()
+	log.Mu.Lock()
 	nSubmit, nUnbind := len(log.submit), kannelCount(log.pdus, smpp.Received, pdu.UnbindID)
 	nUnbindResp := kannelCount(log.pdus, smpp.Sent, pdu.UnbindRespID)
 	var received []string
@@ -536,7 +433,7 @@ func TestKannel(t *testing.T) {
 			received = append(received, p.p.CommandID().String())
 		}
 	}
-	log.mu.Unlock()
+	log.Mu.Unlock()
 	if nSubmit < 5 {
 		t.Errorf("Kannel sent %d submit_sm, want 1 + the parts of two long messages", nSubmit)
 	}
@@ -567,44 +464,3 @@ func kannelCount(pdus []kannelPDU, d smpp.Direction, id pdu.CommandID) int {
 
 // kannelHTTP talks to Kannel without keeping connections open, which
 // could hold up smsbox's shutdown.
-var kannelHTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-
-// kannelGet fetches a URL and returns its body and status.
-func kannelGet(ctx context.Context, u string) (string, int, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return "", 0, err
-	}
-	resp, err := kannelHTTP.Do(req)
-	if err != nil {
-		return "", 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return string(b), resp.StatusCode, err
-}
-
-// kannelPoll polls an external process's state until ok, the context ends
-// or a Kannel process exits.
-func kannelPoll(ctx context.Context, exited <-chan string, what string, ok func() (bool, error)) error {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		done, err := ok()
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", what, err)
-		}
-		if done {
-			return nil
-		}
-		select {
-		case name := <-exited:
-			return fmt.Errorf("waiting for %s: %s exited", what, name)
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
-		case <-tick.C:
-		}
-	}
-}

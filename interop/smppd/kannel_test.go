@@ -12,24 +12,20 @@ package smppd_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	smpp "github.com/smppkit/smpp"
-	"github.com/smppkit/smpp/interop/internal/peer"
+	"github.com/smppkit/smpp/interop/internal/kannel"
 	"github.com/smppkit/smpp/interop/internal/smppd"
 	"github.com/smppkit/smpp/pdu"
 	"github.com/smppkit/smpp/text"
@@ -37,104 +33,28 @@ import (
 
 // dlrHits records the test HTTP server's requests and wakes waiters.
 type dlrHits struct {
-	mu     sync.Mutex
-	hits   []url.Values // the dlr-url calls' queries
-	mo     []url.Values // the sms-service calls' queries (MO messages)
-	notify chan struct{}
+	kannel.Waiter
+	hits []url.Values // the dlr-url calls' queries
+	mo   []url.Values // the sms-service calls' queries (MO messages)
 }
 
 func (h *dlrHits) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mu.Lock()
-	if r.URL.Path == "/dlr" {
-		h.hits = append(h.hits, r.URL.Query())
-	} else {
-		h.mo = append(h.mo, r.URL.Query())
-	}
-	h.mu.Unlock()
-	select {
-	case h.notify <- struct{}{}:
-	default:
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-// wait waits until cond (with the lock held) holds.
-func (h *dlrHits) wait(ctx context.Context, what string, exited <-chan string, cond func() bool) error {
-	for {
-		h.mu.Lock()
-		ok := cond()
-		h.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-h.notify:
-		case name := <-exited:
-			return fmt.Errorf("waiting for %s: %s exited", what, name)
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
-		}
-	}
-}
-
-// kproc is a Kannel process.
-type kproc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	once sync.Once
-}
-
-// stop sends SIGTERM and kills the process if it has not exited after
-// grace (an error when must is set).
-func (p *kproc) stop(t *testing.T, grace time.Duration, must bool) {
-	p.once.Do(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(grace):
-			if must {
-				t.Errorf("%s did not stop on SIGTERM within %v", p.name, grace)
-			}
-			p.cmd.Process.Kill()
-			<-p.done
+	h.Add(func() {
+		if r.URL.Path == "/dlr" {
+			h.hits = append(h.hits, r.URL.Query())
+		} else {
+			h.mo = append(h.mo, r.URL.Query())
 		}
 	})
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// khttp keeps no connections open, which could hold up smsbox's shutdown.
-var khttp = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-
-func kget(ctx context.Context, u string) (string, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return "", 0, err
-	}
-	resp, err := khttp.Do(req)
-	if err != nil {
-		return "", 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return string(b), resp.StatusCode, err
+	w.WriteHeader(http.StatusOK)
 }
 
 // kannelOwns is the prefix of the addresses Kannel's account owns.
 const kannelOwns = "4917699"
 
 func TestKannel(t *testing.T) {
-	bearerbox := peer.Require(t, "bearerbox", "Debian: apt-get install kannel")
-	smsbox := peer.Require(t, "smsbox", "Debian: apt-get install kannel")
+	bearerbox := kannel.Tool(t, "bearerbox")
+	smsbox := kannel.Tool(t, "smsbox")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const (
@@ -154,7 +74,7 @@ accounts:
 `})
 	_, smppPort, _ := net.SplitHostPort(d.SMPPAddr)
 
-	hits := &dlrHits{notify: make(chan struct{}, 1)}
+	hits := &dlrHits{}
 	hs := httptest.NewServer(hits)
 	t.Cleanup(hs.Close)
 
@@ -163,9 +83,9 @@ accounts:
 	if err != nil {
 		t.Fatal(err)
 	}
-	adminPort, sendsmsPort := freePort(t), freePort(t)
+	adminPort, sendsmsPort := kannel.FreePort(t), kannel.FreePort(t)
 	vars := map[string]string{
-		"ADMIN_PORT": fmt.Sprint(adminPort), "ADMIN_PASSWORD": "adminpw", "SMSBOX_PORT": fmt.Sprint(freePort(t)),
+		"ADMIN_PORT": fmt.Sprint(adminPort), "ADMIN_PASSWORD": "adminpw", "SMSBOX_PORT": fmt.Sprint(kannel.FreePort(t)),
 		"SENDSMS_PORT": fmt.Sprint(sendsmsPort), "SMPP_PORT": smppPort, "SYSTEM_ID": systemID, "PASSWORD": password,
 		"SENDSMS_USER": "tester", "SENDSMS_PASSWORD": "sendpw", "MO_URL": hs.URL + "/mo", "DIR": dir,
 	}
@@ -182,27 +102,8 @@ accounts:
 	}
 
 	exited := make(chan string, 2)
-	start := func(name, bin string) *kproc {
-		f, err := os.Create(filepath.Join(dir, name+".out"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		cmd := exec.Command(bin, confFile)
-		cmd.Dir = dir
-		cmd.Stdout, cmd.Stderr = f, f
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test binary
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start %s: %v", name, err)
-		}
-		p := &kproc{name: name, cmd: cmd, done: make(chan struct{})}
-		go func() {
-			cmd.Wait()
-			close(p.done)
-			exited <- name
-		}()
-		t.Cleanup(func() { p.stop(t, 10*time.Second, false) })
-		return p
+	start := func(name, bin string) *kannel.Proc {
+		return kannel.Start(t, dir, name, bin, confFile, exited, 10*time.Second)
 	}
 	t.Cleanup(func() {
 		if keep := os.Getenv("SMPPKIT_KANNEL_LOGS"); keep != "" {
@@ -230,7 +131,7 @@ accounts:
 	bindCtx, bindCancel := context.WithCancel(ctx)
 	go func() {
 		select {
-		case <-bb.done:
+		case <-bb.Done():
 		case <-bindCtx.Done():
 		}
 		bindCancel()
@@ -239,8 +140,8 @@ accounts:
 	bindCancel()
 	if err != nil {
 		select {
-		case <-bb.done:
-			t.Fatalf("bearerbox exited before it bound (exit code %d)", bb.cmd.ProcessState.ExitCode())
+		case <-bb.Done():
+			t.Fatalf("bearerbox exited before it bound (exit code %d)", bb.ExitCode())
 		default:
 		}
 		t.Fatal(err)
@@ -250,7 +151,7 @@ accounts:
 	// External processes: poll bearerbox's status page until smsbox is
 	// connected and the SMPP link online.
 	for tick := time.NewTicker(50 * time.Millisecond); ; {
-		body, _, err := kget(ctx, fmt.Sprintf("http://127.0.0.1:%d/status.txt?password=adminpw", adminPort))
+		body, _, err := kannel.Get(ctx, fmt.Sprintf("http://127.0.0.1:%d/status.txt?password=adminpw", adminPort))
 		if err == nil && strings.Contains(body, "smsbox:") && strings.Contains(body, "online") {
 			tick.Stop()
 			break
@@ -293,7 +194,7 @@ accounts:
 		var status int
 		// smsbox's HTTP interface may come up a moment after it connects.
 		for tick := time.NewTicker(50 * time.Millisecond); ; {
-			body, status, err = kget(ctx, fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms?%s", sendsmsPort, q.Encode()))
+			body, status, err = kannel.Get(ctx, fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms?%s", sendsmsPort, q.Encode()))
 			if err == nil {
 				tick.Stop()
 				break
@@ -319,7 +220,7 @@ accounts:
 		}
 		return out
 	}
-	if err := hits.wait(ctx, "a delivered DLR for every message", exited, func() bool {
+	if err := hits.Wait(ctx, "a delivered DLR for every message", exited, func() bool {
 		for i := range msgs {
 			if len(final(i)) == 0 {
 				return false
@@ -327,19 +228,19 @@ accounts:
 		}
 		return true
 	}); err != nil {
-		hits.mu.Lock()
+		hits.Mu.Lock()
 		t.Logf("DLRs so far: %v", hits.hits)
-		hits.mu.Unlock()
+		hits.Mu.Unlock()
 		t.Fatal(err)
 	}
 	tDLR := time.Since(t0)
 
 	// The MO messages at Kannel's sms-service, from the original sender
 	// (Kannel writes TON 1 with a '+'), with the text sent.
-	if err := hits.wait(ctx, "the MO messages at Kannel's sms-service", exited, func() bool { return len(hits.mo) >= len(moTexts) }); err != nil {
+	if err := hits.Wait(ctx, "the MO messages at Kannel's sms-service", exited, func() bool { return len(hits.mo) >= len(moTexts) }); err != nil {
 		t.Fatal(err)
 	}
-	hits.mu.Lock()
+	hits.Mu.Lock()
 	for _, mo := range hits.mo {
 		to := strings.TrimPrefix(mo.Get("to"), "+")
 		want, ok := moTexts[to]
@@ -356,7 +257,7 @@ accounts:
 	if len(hits.mo) != 3 {
 		t.Errorf("%d MO messages at sms-service, want 3", len(hits.mo))
 	}
-	hits.mu.Unlock()
+	hits.Mu.Unlock()
 
 	// smppd's receipts for the long message's other parts may still be on
 	// their way; they are counted once smppd has logged no failure, below.
@@ -366,9 +267,9 @@ accounts:
 		t.Fatalf("our client's bind: %v", err)
 	}
 	defer c.Close()
-	hits.mu.Lock()
+	hits.Mu.Lock()
 	all := append([]url.Values(nil), hits.hits...)
-	hits.mu.Unlock()
+	hits.Mu.Unlock()
 	var ids []string
 	for i, m := range msgs {
 		if n := len(final(i)); n != 1 {
@@ -428,9 +329,8 @@ accounts:
 		}
 	}
 	checkLog(t, d) // anything smppd had to say about Kannel's session
-	khttp.CloseIdleConnections()
-	sb.stop(t, 5*time.Second, false)
-	bb.stop(t, 10*time.Second, true)
+	sb.Stop(t, 5*time.Second, false)
+	bb.Stop(t, 10*time.Second, true)
 }
 
 func fids(vs []url.Values) []string {
