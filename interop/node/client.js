@@ -9,21 +9,8 @@
 // 1 on a crash, 2 on the --timeout hard timeout.
 'use strict';
 
-const smpp = require('smpp');
+const {smpp, parseArgs, emit, rawDecode, jsonValue} = require('./common');
 
-// ---- command line --------------------------------------------------------------------------
-function parseArgs(argv, defaults) {
-	const opts = Object.assign({}, defaults);
-	for (let i = 0; i < argv.length; i++) {
-		const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-		if (!m || !(m[1] in defaults)) {
-			process.stderr.write(`unknown argument: ${argv[i]}\n`);
-			process.exit(64);
-		}
-		opts[m[1]] = m[2] !== undefined ? m[2] : argv[++i];
-	}
-	return opts;
-}
 
 const args = parseArgs(process.argv.slice(2), {url: 'smpp://127.0.0.1:2775', mode: 'all', count: '100', timeout: '30',
 	'resp-timeout': '5'});
@@ -39,45 +26,11 @@ if (!['all', 'bind-fail', 'garbage', 'load', 'ops'].includes(MODE)) {
 	process.exit(64);
 }
 
-// ---- output --------------------------------------------------------------------------------
-// stdout writes to a pipe are synchronous on Linux, so every line is flushed immediately.
-function emit(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
 function log(msg) {
 	process.stderr.write(`client: ${msg}\n`);
 }
 const hex32 = (n) => '0x' + n.toString(16).padStart(8, '0');
 
-// Keep the raw octets of every PDU node-smpp decodes (non-enumerable, so node-smpp ignores it).
-const origFromBuffer = smpp.PDU.prototype.fromBuffer;
-smpp.PDU.prototype.fromBuffer = function(buf) {
-	Object.defineProperty(this, 'raw', {value: Buffer.from(buf), enumerable: false, writable: true});
-	return origFromBuffer.call(this, buf);
-};
-
-// node-smpp's wire-level view of a PDU (its post-decode filters off): C-strings as strings,
-// integers as numbers, octet strings as lowercase hex. Same view as decoded.jsonl "fields".
-function rawDecode(buf) {
-	const saved = smpp.PDU.prototype._filter;
-	smpp.PDU.prototype._filter = function() {};
-	try {
-		return smpp.PDU.fromBuffer(buf);
-	} finally {
-		smpp.PDU.prototype._filter = saved;
-	}
-}
-function jsonValue(v) {
-	if (Buffer.isBuffer(v)) return v.toString('hex');
-	if (v instanceof Date) return v.toISOString();
-	if (Array.isArray(v)) return v.map(jsonValue);
-	if (v && typeof v === 'object') {
-		const o = {};
-		for (const k of Object.keys(v)) o[k] = jsonValue(v[k]);
-		return o;
-	}
-	return v;
-}
 const HEADER = new Set(['command', 'command_length', 'command_id', 'command_status', 'sequence_number']);
 function pduEvent(event, pdu) {
 	let fields = {};

@@ -17,7 +17,7 @@
 // {"event":"closed"}. The program exits on end of stdin or after --timeout seconds.
 'use strict';
 
-const smpp = require('smpp');
+const {smpp, parseArgs, emit, rawDecode, jsonValue} = require('./common');
 const readline = require('readline');
 
 let timeoutS = 300;
@@ -33,36 +33,7 @@ setTimeout(() => {
 	process.exit(2);
 }, timeoutS * 1000);
 
-function emit(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
 
-// Keep the raw octets of every PDU node-smpp decodes (as client.js does).
-const origFromBuffer = smpp.PDU.prototype.fromBuffer;
-smpp.PDU.prototype.fromBuffer = function(buf) {
-	Object.defineProperty(this, 'raw', {value: Buffer.from(buf), enumerable: false, writable: true});
-	return origFromBuffer.call(this, buf);
-};
-function rawDecode(buf) {
-	const saved = smpp.PDU.prototype._filter;
-	smpp.PDU.prototype._filter = function() {};
-	try {
-		return smpp.PDU.fromBuffer(buf);
-	} finally {
-		smpp.PDU.prototype._filter = saved;
-	}
-}
-function jsonValue(v) {
-	if (Buffer.isBuffer(v)) return v.toString('hex');
-	if (v instanceof Date) return v.toISOString();
-	if (Array.isArray(v)) return v.map(jsonValue);
-	if (v && typeof v === 'object') {
-		const o = {};
-		for (const k of Object.keys(v)) o[k] = jsonValue(v[k]);
-		return o;
-	}
-	return v;
-}
 const HEADER = new Set(['command', 'command_length', 'command_id', 'command_status', 'sequence_number']);
 function pduEvent(event, pdu, tag) {
 	let fields = {};

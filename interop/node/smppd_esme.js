@@ -24,20 +24,8 @@
 // Exit status: 0 when the run completed (results in "done"), 1 on a crash, 2 on the --timeout.
 'use strict';
 
-const smpp = require('smpp');
+const {smpp, parseArgs, emit, rawDecode, jsonValue} = require('./common');
 
-function parseArgs(argv, defaults) {
-	const opts = Object.assign({}, defaults);
-	for (let i = 0; i < argv.length; i++) {
-		const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-		if (!m || !(m[1] in defaults)) {
-			process.stderr.write(`unknown argument: ${argv[i]}\n`);
-			process.exit(64);
-		}
-		opts[m[1]] = m[2] !== undefined ? m[2] : argv[++i];
-	}
-	return opts;
-}
 
 const args = parseArgs(process.argv.slice(2), {url: 'smpp://127.0.0.1:2775', bind: 'trx', messages: '[]',
 	receipts: '0', notifications: '0', mo: '0', query: '0', 'query-final': '0', timeout: '20', wait: '10'});
@@ -53,37 +41,7 @@ const WANT_MO = Number(args.mo);
 const WANT_NOTES = Number(args.notifications);
 const WAIT_MS = Number(args.wait) * 1000;
 
-function emit(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
 
-// The raw octets of every PDU node-smpp decodes, and its wire-level view of them (the same
-// "fields" as client.js prints: C-strings as strings, octet strings as lowercase hex).
-const origFromBuffer = smpp.PDU.prototype.fromBuffer;
-smpp.PDU.prototype.fromBuffer = function(buf) {
-	Object.defineProperty(this, 'raw', {value: Buffer.from(buf), enumerable: false, writable: true});
-	return origFromBuffer.call(this, buf);
-};
-function rawDecode(buf) {
-	const saved = smpp.PDU.prototype._filter;
-	smpp.PDU.prototype._filter = function() {};
-	try {
-		return smpp.PDU.fromBuffer(buf);
-	} finally {
-		smpp.PDU.prototype._filter = saved;
-	}
-}
-function jsonValue(v) {
-	if (Buffer.isBuffer(v)) return v.toString('hex');
-	if (v instanceof Date) return v.toISOString();
-	if (Array.isArray(v)) return v.map(jsonValue);
-	if (v && typeof v === 'object') {
-		const o = {};
-		for (const k of Object.keys(v)) o[k] = jsonValue(v[k]);
-		return o;
-	}
-	return v;
-}
 const HEADER = new Set(['command', 'command_length', 'command_id', 'command_status', 'sequence_number']);
 function pduEvent(event, pdu) {
 	let fields = {};
