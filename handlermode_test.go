@@ -112,8 +112,12 @@ func TestHandleAutoCatchesRepeatedShortBlocks(t *testing.T) {
 	h := &concurrency{d: time.Millisecond}
 	addr := testServer(t, &Server{Handler: h})
 	submitN(t, dialWindow(t, addr, 100), 400)
-	if n := h.sess.Load().Stats().Takeovers; n != 1 {
-		t.Errorf("%d takeovers, want 1", n)
+	// The switch replaces the reader when it is caught in the handler; one
+	// that has just returned sees the switch itself and is not replaced,
+	// so there is at most one takeover. That handlers ran at once (below)
+	// is what shows the switch.
+	if n := h.sess.Load().Stats().Takeovers; n > 1 {
+		t.Errorf("%d takeovers, want at most 1", n)
 	}
 	if m := h.max.Load(); m < 10 {
 		t.Errorf("at most %d handler calls at once, want many", m)
