@@ -53,11 +53,14 @@ func TestPlans(t *testing.T) {
 		{findSQL(store.Filter{Since: time.Now(), Until: time.Now()}), "USING INDEX messages_submitted (submitted_at>? AND submitted_at<?)"},
 		{findSQL(store.Filter{Account: "a", Since: time.Now()}), "USING INDEX messages_account (account=? AND submitted_at>?)"},
 		{findSQL(store.Filter{Source: "a"}), "USING INDEX messages_submitted"},
-		{findSQL(store.Filter{Dest: "a", Until: time.Now()}), "USING INDEX messages_dest (dst_addr=? AND submitted_at<?)"},
+		{findSQL(store.Filter{Dest: "a", Until: time.Now()}), "USING INDEX messages_submitted (submitted_at<?)"},
+		{findSQL(store.Filter{Account: "a", Dest: "b"}), "USING INDEX messages_account (account=?)"},
 		{findSQL(store.Filter{States: []store.State{store.Delivered}}), "USING INDEX messages_submitted"},
 		{findSQL(store.Filter{ServiceType: "x", Before: "x"}), "USING INDEX messages_submitted (submitted_at<?)"},
 		{findSQL(store.Filter{Account: "a", Before: "x"}), "USING INDEX messages_account (account=? AND submitted_at<?)"},
-		{"UPDATE messages SET state = ? WHERE id = ?", "USING INDEX messages_id (id=?)"},
+		{findSQL(store.Filter{Dest: "a"}) + "", "USING INDEX messages_submitted"},
+		{func() string { q, _ := findQuery(store.Filter{Dest: "a"}, &store.Message{ID: "x"}, 100); return q }(), "USING INDEX messages_submitted ((submitted_at,id)<(?,?))"},
+		{"UPDATE messages SET state = ?, content = ? WHERE id = ?", "USING INDEX messages_id (id=?)"},
 		{"UPDATE deliveries SET attempts = ? WHERE id = ?", "USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"DELETE FROM deliveries WHERE id IN (?,?)", "USING INTEGER PRIMARY KEY (rowid=?)"},
 	} {
@@ -69,7 +72,7 @@ func TestPlans(t *testing.T) {
 }
 
 func findSQL(f store.Filter) string {
-	q, _, _ := findQuery(f)
+	q, _ := findQuery(f, nil, 100)
 	return q
 }
 

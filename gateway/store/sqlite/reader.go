@@ -71,11 +71,11 @@ func args(vs ...driver.Value) []driver.NamedValue {
 }
 
 var (
-	qMessage = "SELECT " + messageCols + " FROM messages WHERE id = ?"
+	qMessage = "SELECT content FROM messages WHERE id = ?"
 	// Unfinished and Deliveries read in pages, ordered by key.
-	qUnfinishedFirst = "SELECT " + messageCols + " FROM messages WHERE " + notFinal +
+	qUnfinishedFirst = "SELECT content FROM messages WHERE " + notFinal +
 		" ORDER BY submitted_at, id LIMIT ?"
-	qUnfinishedNext = "SELECT " + messageCols + " FROM messages WHERE " + notFinal +
+	qUnfinishedNext = "SELECT content FROM messages WHERE " + notFinal +
 		" AND (submitted_at, id) > (?, ?) ORDER BY submitted_at, id LIMIT ?"
 	qDeliveriesFirst = "SELECT " + deliveryCols + " FROM deliveries ORDER BY created_at, id LIMIT ?"
 	qDeliveriesNext  = "SELECT " + deliveryCols + " FROM deliveries WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?"
@@ -86,6 +86,9 @@ const pageSize = 256
 
 // Message returns a stored message, or store.ErrNotFound.
 func (s *Store) Message(ctx context.Context, id string) (*store.Message, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, err
+	}
 	r, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -103,26 +106,46 @@ func (s *Store) Message(ctx context.Context, id string) (*store.Message, error) 
 
 var _ store.Historian = (*Store)(nil)
 
-const qHistory = "SELECT state, error_code, at FROM history WHERE message_id = ? ORDER BY rowid"
+const (
+	qEvents  = "SELECT events FROM messages WHERE id = ?"
+	qHistory = "SELECT state, error_code, at FROM history WHERE message_id = ? ORDER BY rowid"
+)
 
 // History returns a message's history (store.Historian).
 func (s *Store) History(ctx context.Context, id string) ([]store.Event, error) {
+	if err := s.caughtUp(ctx); err != nil {
+		return nil, err
+	}
 	r, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer s.release(r)
-	if ms, err := r.messages(qMessage, args(id), 1); err != nil {
-		return nil, err
-	} else if len(ms) == 0 {
-		return nil, store.ErrNotFound
+	// The events the row was written with, then those of later updates.
+	rows, err := r.query(qEvents, args(id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	rows, err := r.query(qHistory, args(id))
+	err = r.row(rows)
+	rows.Close()
+	if err == io.EOF {
+		return nil, store.ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	d := decoder{v: r.vals}
+	out, err := decodeEvents(d.bytes())
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []store.Event{}
+	}
+	rows, err = r.query(qHistory, args(id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	defer rows.Close()
-	out := []store.Event{}
 	for {
 		if err := r.row(rows); err == io.EOF {
 			break
@@ -162,48 +185,77 @@ func (r *reader) messages(q string, a []driver.NamedValue, limit int) ([]*store.
 }
 
 // Find returns the messages that match f, newest first. A Before naming a
-// message the store does not have matches nothing.
+// message the store does not have matches nothing. The source, destination
+// and service type are in the row's content, not in columns: with one of
+// them in f, Find reads pages of the other conditions' matches and keeps
+// those that match it.
 func (s *Store) Find(ctx context.Context, f store.Filter) ([]*store.Message, error) {
-	q, a, limit := findQuery(f)
-	r, err := s.acquire(ctx)
-	if err != nil {
+	if err := s.caughtUp(ctx); err != nil {
 		return nil, err
 	}
-	defer s.release(r)
-	return r.messages(q, args(a...), limit)
-}
-
-// findQuery returns Find's query for f, its arguments, and its limit.
-func findQuery(f store.Filter) (string, []driver.Value, int) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
+	byContent := f.Source != "" || f.Dest != "" || f.ServiceType != ""
+	if !byContent {
+		q, a := findQuery(f, nil, limit)
+		r, err := s.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer s.release(r)
+		return r.messages(q, args(a...), limit)
+	}
+	var out []*store.Message
+	var last *store.Message
+	for len(out) < limit {
+		q, a := findQuery(f, last, pageSize)
+		r, err := s.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		page, err := r.messages(q, args(a...), pageSize)
+		s.release(r)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page {
+			if (f.Source == "" || m.Source.Addr == f.Source) && (f.Dest == "" || m.Dest.Addr == f.Dest) &&
+				(f.ServiceType == "" || m.ServiceType == f.ServiceType) && len(out) < limit {
+				out = append(out, m)
+			}
+		}
+		if len(page) < pageSize {
+			break
+		}
+		last = page[len(page)-1]
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// findQuery returns a query for the messages that match f's conditions on
+// columns, older than after if it is not nil, and its arguments.
+func findQuery(f store.Filter, after *store.Message, limit int) (string, []driver.Value) {
 	var q strings.Builder
 	var a []driver.Value
-	q.WriteString("SELECT " + messageCols + " FROM messages")
-	if f.Account == "" && f.Dest == "" {
+	q.WriteString("SELECT content FROM messages")
+	if f.Account == "" {
 		// Without an index of its own to narrow by, walk messages newest
 		// first and stop at the limit, rather than sort them all (which
 		// the planner, without statistics, would do for a state list).
 		q.WriteString(" INDEXED BY messages_submitted")
 	}
 	q.WriteString(" WHERE 1")
-	cond := func(sql string, v driver.Value) {
+	cond := func(sql string, v ...driver.Value) {
 		q.WriteString(" AND " + sql)
-		a = append(a, v)
+		a = append(a, v...)
 	}
 	if f.Account != "" {
 		cond("account = ?", f.Account)
-	}
-	if f.Source != "" {
-		cond("src_addr = ?", f.Source)
-	}
-	if f.Dest != "" {
-		cond("dst_addr = ?", f.Dest)
-	}
-	if f.ServiceType != "" {
-		cond("service_type = ?", f.ServiceType)
 	}
 	if len(f.States) > 0 {
 		q.WriteString(" AND state IN (" + placeholders(1, len(f.States)) + ")")
@@ -220,14 +272,21 @@ func findQuery(f store.Filter) (string, []driver.Value, int) {
 	if f.Before != "" {
 		cond("(submitted_at, id) < (SELECT submitted_at, id FROM messages WHERE id = ?)", f.Before)
 	}
+	if after != nil {
+		at, _ := encTime(after.SubmittedAt) // it came from the store
+		cond("(submitted_at, id) < (?, ?)", at, after.ID)
+	}
 	q.WriteString(" ORDER BY submitted_at DESC, id DESC LIMIT ?")
 	a = append(a, int64(limit))
-	return q.String(), a, limit
+	return q.String(), a
 }
 
 // Unfinished calls fn for every message not in a final state, oldest
 // first, reading a page at a time and calling fn between reads.
 func (s *Store) Unfinished(ctx context.Context, fn func(*store.Message) error) error {
+	if err := s.caughtUp(ctx); err != nil {
+		return err
+	}
 	var last *store.Message
 	for {
 		if err := ctx.Err(); err != nil {
@@ -265,6 +324,9 @@ func (s *Store) Unfinished(ctx context.Context, fn func(*store.Message) error) e
 // Deliveries calls fn for every delivery not yet done, oldest first
 // (CreatedAt, then id), reading a page at a time.
 func (s *Store) Deliveries(ctx context.Context, fn func(*store.Delivery) error) error {
+	if err := s.caughtUp(ctx); err != nil {
+		return err
+	}
 	var last *store.Delivery
 	for {
 		if err := ctx.Err(); err != nil {
@@ -376,6 +438,16 @@ func (d *decoder) bytes() []byte {
 }
 
 func decodeMessage(v []driver.Value) (*store.Message, error) {
+	d := decoder{v: v}
+	content := d.bytes()
+	if d.err != nil {
+		return nil, d.err
+	}
+	return decodeBatchMessage(content)
+}
+
+// decodeMessageV3 reads a row of schema 3's messages (messageColsV3).
+func decodeMessageV3(v []driver.Value) (*store.Message, error) {
 	d := decoder{v: v}
 	m := &store.Message{
 		ID:                 d.str(),

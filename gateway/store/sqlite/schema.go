@@ -1,5 +1,14 @@
 package sqlite
 
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"io"
+
+	"github.com/smppkit/smpp/gateway/store"
+)
+
 // The schema, as migrations: migrations[i] takes a database from
 // user_version i to i+1. A new version appends a migration; a shipped one
 // never changes.
@@ -8,9 +17,9 @@ package sqlite
 // math.MinInt64 (zeroTime) so that it sorts first, as it does in Go, and
 // 1970-01-01 stays a time of its own. The tables are STRICT so a wrong type
 // fails instead of being stored.
-var migrations = []string{
+var migrations = []migration{
 	// 0 → 1
-	`
+	{sql: `
 CREATE TABLE messages (
 	id                  TEXT    NOT NULL,
 	account             TEXT    NOT NULL,
@@ -85,11 +94,11 @@ CREATE INDEX deliveries_created ON deliveries (created_at);
 -- One row: the last epoch NextEpoch returned.
 CREATE TABLE epoch (n INTEGER NOT NULL) STRICT;
 INSERT INTO epoch (n) VALUES (0);
-`,
+`},
 	// 1 → 2: every message's history (store.Historian): the state it was
 	// stored in, then each update, in rowid order. Messages stored before
 	// have none.
-	`
+	{sql: `
 CREATE TABLE history (
 	message_id TEXT    NOT NULL,
 	state      INTEGER NOT NULL,
@@ -99,14 +108,64 @@ CREATE TABLE history (
 
 -- (message_id, rowid): a message's events in the order written.
 CREATE INDEX history_message ON history (message_id);
-`,
+`},
+	// 2 → 3: the write-ahead log of batches (batchlog.go): the sequence
+	// number of the last record the tables have.
+	{sql: `
+CREATE TABLE log (applied INTEGER NOT NULL) STRICT;
+INSERT INTO log (applied) VALUES (0);
+`},
+	// 3 → 4: a narrow message row, written once by the indexer in the
+	// state its logged changes left it in: the message encoded whole in
+	// one blob (codec.go), with copies of the fields an index or a query
+	// needs in columns, and in events its history up to when it was
+	// written. Each column bound costs an insert about 0.4 µs in this
+	// driver, which made the 29-column row cost 14 µs against 5 µs now.
+	// The destination index went too: Find walks the submitted index for a
+	// destination, as it does for a source and a service type.
+	{sql: `
+ALTER TABLE messages RENAME TO messages_v3;
+DROP INDEX messages_id;
+DROP INDEX messages_submitted;
+DROP INDEX messages_account;
+DROP INDEX messages_dest;
+DROP INDEX messages_unfinished;
+CREATE TABLE messages (
+	id           TEXT    NOT NULL,
+	account      TEXT    NOT NULL,
+	submitted_at INTEGER NOT NULL,
+	state        INTEGER NOT NULL,
+	content      BLOB    NOT NULL, -- the whole message (codec.go)
+	events       BLOB              -- its history up to when it was written
+) STRICT;
+`, then: copyMessagesV3, after: `
+DROP TABLE messages_v3;
+CREATE UNIQUE INDEX messages_id ON messages (id);
+CREATE INDEX messages_submitted ON messages (submitted_at, id);
+CREATE INDEX messages_account   ON messages (account, submitted_at, id);
+CREATE INDEX messages_unfinished ON messages (submitted_at, id) WHERE state NOT IN (2, 3, 4, 5, 8, 9);
+`},
 }
 
-const messageCols = `id, account, route, src_ton, src_npi, src_addr, dst_ton, dst_npi, dst_addr, service_type,
+// migration is one step of the schema: SQL, then (if set) a function
+// that moves data, then more SQL.
+type migration struct {
+	sql   string
+	then  func(c driver.Conn) error
+	after string
+}
+
+// messageCols are the columns a message row is written with; it is read
+// from content alone.
+const messageCols = `id, account, submitted_at, state, content, events`
+
+const nMessageCols = 6
+
+// messageColsV3 are the columns of schema 3's messages, which
+// copyMessagesV3 reads.
+const messageColsV3 = `id, account, route, src_ton, src_npi, src_addr, dst_ton, dst_npi, dst_addr, service_type,
 	esm_class, protocol_id, priority, registered_delivery, data_coding, body, tlvs, grp, part, parts,
 	submitted_at, schedule_at, expire_at, state, error_code, done_at, backend_id, attempts, updated_at`
-
-const nMessageCols = 29
 
 const deliveryCols = `id, account, kind, src_ton, src_npi, src_addr, dst_ton, dst_npi, dst_addr,
 	esm_class, data_coding, body, tlvs, message_id, state, error_code, created_at, attempts, next_attempt`
@@ -119,3 +178,49 @@ const finalStates = `(2, 3, 4, 5, 8, 9)`
 // notFinal is the condition of the messages_unfinished index, written the
 // same way so that the planner can use it.
 const notFinal = `state NOT IN ` + finalStates
+
+// copyMessagesV3 moves schema 3's message rows into schema 4's table.
+// Their history stays in the history table.
+func copyMessagesV3(c driver.Conn) error {
+	rows, err := c.(driver.QueryerContext).QueryContext(context.Background(), "SELECT "+messageColsV3+" FROM messages_v3 ORDER BY rowid", nil)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	w := newWriter(c)
+	defer func() {
+		for _, st := range w.stmts() {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
+	v := make([]driver.Value, len(rows.Columns()))
+	var ms []*store.Message
+	flush := func() error {
+		if len(ms) == 0 {
+			return nil
+		}
+		err := w.insertMessages(ms, make([][]store.Event, len(ms)))
+		ms = ms[:0]
+		return err
+	}
+	for {
+		if err := rows.Next(v); err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+		m, err := decodeMessageV3(v)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, m)
+		if len(ms) == insertRows {
+			if err := flush(); err != nil {
+				return fmt.Errorf("copying messages: %w", err)
+			}
+		}
+	}
+	return flush()
+}

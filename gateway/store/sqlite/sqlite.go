@@ -38,6 +38,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,29 @@ var errClosed = errors.New("sqlite: store closed")
 type Store struct {
 	wmu sync.Mutex // serialises the writer
 	w   *writer    // nil once closed
+
+	log *batchLog
+	amu sync.Mutex // serialises Apply: its checks, then its log record
+	rec []byte     // Apply's encoding buffer, under amu
+
+	// Under pmu: what is logged but not yet in the tables (see index.go).
+	pmu      sync.Mutex
+	pend     []*pendingBatch
+	pmsgs    map[string]uint64    // new message ids → seq of their batch
+	// Ids of fresh epochs, stored or logged (fresh.go); not in pmsgs
+	// and pdels.
+	freshMsgs, freshDels freshIDs
+	pdels    map[uint64]pendingDel // delivery ids inserted or done
+	backlog  int                  // changes in pend
+	logged   uint64               // seq of the last record logged
+	applied  uint64               // seq of the last record in the tables
+	flushTo  uint64               // a read waits for the tables to reach this
+	closing  bool
+	ierr     error         // the last failure to apply, nil once one succeeds
+	progress chan struct{} // closed and replaced whenever applied moves
+	wake     chan struct{} // tells the indexer to look again
+	stop     chan struct{} // closed by Close: waits end
+	indexed  chan struct{} // closed when the indexer has stopped
 
 	readers chan *reader
 	nreader int
@@ -125,21 +149,70 @@ func Open(path string, opts Options) (*Store, error) {
 		wc.Close()
 		return nil, err
 	}
+	applied, err := queryInt(wc, "SELECT applied FROM log")
+	if err != nil {
+		wc.Close()
+		return nil, fmt.Errorf("sqlite: log position: %w", err)
+	}
 	s := &Store{
-		w:       newWriter(wc),
-		readers: make(chan *reader, opts.Readers),
-		nreader: opts.Readers,
-		done:    make(chan struct{}),
+		w:        newWriter(wc),
+		readers:  make(chan *reader, opts.Readers),
+		nreader:  opts.Readers,
+		done:     make(chan struct{}),
+		pmsgs:    make(map[string]uint64),
+		pdels:    make(map[uint64]pendingDel),
+		applied:  uint64(applied),
+		logged:   uint64(applied),
+		progress: make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		indexed:  make(chan struct{}),
 	}
 	for range opts.Readers {
 		rc, err := openConn(path, busy, "PRAGMA query_only = 1", "PRAGMA cache_size = -16384")
 		if err != nil {
-			s.Close()
+			s.w.close()
+			s.closeReaders(len(s.readers))
 			return nil, err
 		}
 		s.readers <- &reader{c: rc, stmts: make(map[string]driver.Stmt)}
 	}
+	if err := s.recover(path+"-log", opts.Durability == store.PowerLoss); err != nil {
+		s.w.close()
+		s.closeReaders(opts.Readers)
+		return nil, err
+	}
+	go s.index()
 	return s, nil
+}
+
+// recover opens the log and applies what the tables do not have yet: the
+// batches of a process that stopped before its indexer caught up.
+func (s *Store) recover(dir string, sync bool) error {
+	l, recs, err := openLog(dir, sync, s.applied)
+	if err != nil {
+		return err
+	}
+	s.log = l
+	for len(recs) > 0 {
+		var batches []*store.Batch
+		n := 0
+		for changes := 0; n < len(recs) && changes < maxChunk; n++ {
+			b, err := decodeBatch(recs[n].payload)
+			if err != nil {
+				return fmt.Errorf("sqlite: log record %d: %w", recs[n].seq, err)
+			}
+			batches = append(batches, b)
+			changes += b.Len()
+		}
+		seq := recs[n-1].seq
+		if err := s.w.apply(coalesce(batches), seq); err != nil {
+			return fmt.Errorf("sqlite: applying the log: %w", err)
+		}
+		s.applied, s.logged = seq, seq
+		recs = recs[n:]
+	}
+	return l.release(s.applied)
 }
 
 func openConn(path string, pragmas ...string) (driver.Conn, error) {
@@ -209,7 +282,15 @@ func migrate(c driver.Conn) error {
 			return fmt.Errorf("schema version %d is newer than this program's %d", v, len(migrations))
 		}
 		for ; v < int64(len(migrations)); v++ {
-			if err := execConn(c, migrations[v]); err != nil {
+			m := migrations[v]
+			err := execConn(c, m.sql)
+			if err == nil && m.then != nil {
+				err = m.then(c)
+			}
+			if err == nil && m.after != "" {
+				err = execConn(c, m.after)
+			}
+			if err != nil {
 				return fmt.Errorf("to version %d: %w", v+1, err)
 			}
 		}
@@ -225,22 +306,13 @@ func migrate(c driver.Conn) error {
 	return nil
 }
 
-// Apply commits b in one transaction. It checks ctx before it starts; once
-// the transaction has begun it runs to its end, since a half-done Apply
-// would only be rolled back.
+// Apply logs b and returns once the record is durable; the tables take
+// it up soon after, and every read waits for them to have what was
+// applied before it began. It checks ctx before it starts and while it
+// waits for the tables to catch up with a long backlog; once it writes its
+// record, it runs to its end.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.w == nil {
-		return errClosed
-	}
-	if b.Len() == 0 {
-		return nil
-	}
-	return s.w.apply(b)
+	return s.apply(ctx, b)
 }
 
 // NextEpoch increments and returns the stored epoch, committed before it
@@ -250,18 +322,58 @@ func (s *Store) NextEpoch(ctx context.Context) (uint32, error) {
 		return 0, err
 	}
 	s.wmu.Lock()
-	defer s.wmu.Unlock()
 	if s.w == nil {
+		s.wmu.Unlock()
 		return 0, errClosed
 	}
 	n, err := queryInt(s.w.c, "UPDATE epoch SET n = n + 1 WHERE n < 4294967295 RETURNING n")
+	s.wmu.Unlock()
 	if errors.Is(err, io.EOF) {
 		return 0, errors.New("sqlite: epochs exhausted")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: epoch: %w", err)
 	}
+	s.freshen(ctx, uint32(n))
 	return uint32(n), nil
+}
+
+// freshen makes epoch's ids fresh (see freshIDs) unless some are stored
+// already: someone else's ids that happen to look like ours.
+func (s *Store) freshen(ctx context.Context, epoch uint32) {
+	s.amu.Lock() // no Apply between the look and the mark
+	defer s.amu.Unlock()
+	if s.caughtUp(ctx) != nil {
+		return
+	}
+	lo := uint64(epoch) << 32
+	hi := lo | 0xffffffff
+	r, err := s.acquire(ctx)
+	if err != nil {
+		return
+	}
+	defer s.release(r)
+	for _, q := range []struct {
+		sql    string
+		lo, hi driver.Value
+	}{
+		{"SELECT count(*) FROM (SELECT 1 FROM messages WHERE id BETWEEN ? AND ? LIMIT 1)", strconv.FormatUint(lo, 16), strconv.FormatUint(hi, 16)},
+		{"SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE id BETWEEN ? AND ? LIMIT 1)", int64(lo), int64(hi)},
+	} {
+		rows, err := r.query(q.sql, args(q.lo, q.hi))
+		if err != nil {
+			return
+		}
+		err = r.row(rows)
+		rows.Close()
+		if n, _ := r.vals[0].(int64); err != nil || n != 0 {
+			return
+		}
+	}
+	s.pmu.Lock()
+	s.freshMsgs.add(epoch)
+	s.freshDels.add(epoch)
+	s.pmu.Unlock()
 }
 
 // Ping checks the database answers a query.
@@ -274,20 +386,32 @@ func (s *Store) Ping(ctx context.Context) error {
 	if _, err := queryInt(r.c, "SELECT 1"); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
+	s.pmu.Lock()
+	ierr := s.ierr
+	s.pmu.Unlock()
+	if ierr != nil {
+		return fmt.Errorf("sqlite: the tables are behind the log: %w", ierr)
+	}
 	return nil
 }
 
-// Close waits for reads in progress, then closes the database. Later calls
+// Close stops taking batches, waits for the tables to have every logged
+// one and for reads in progress, then closes the database. Later calls
 // fail; closing twice is harmless.
 func (s *Store) Close() error {
 	s.once.Do(func() {
 		s.closed.Store(true)
+		close(s.stop)
+		s.amu.Lock() // no Apply in progress, none to come
+		s.amu.Unlock()
+		s.pmu.Lock()
+		s.closing = true
+		s.pmu.Unlock()
+		s.poke()
+		<-s.indexed
 		close(s.done)
-		var errs []error
-		for range s.nreader {
-			r := <-s.readers
-			errs = append(errs, r.close())
-		}
+		errs := []error{s.log.close(s.applied)}
+		errs = append(errs, s.closeReaders(s.nreader))
 		s.wmu.Lock()
 		if s.w != nil {
 			errs = append(errs, s.w.close())
@@ -297,6 +421,15 @@ func (s *Store) Close() error {
 		s.cerr = errors.Join(errs...)
 	})
 	return s.cerr
+}
+
+func (s *Store) closeReaders(n int) error {
+	var errs []error
+	for range n {
+		r := <-s.readers
+		errs = append(errs, r.close())
+	}
+	return errors.Join(errs...)
 }
 
 // acquire takes a reader from the pool.

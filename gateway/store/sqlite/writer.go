@@ -5,19 +5,19 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
-	"time"
 
 	"github.com/smppkit/smpp/gateway/store"
 )
 
 // Rows per multi-row INSERT or DELETE statement. One statement for many
-// rows saves a parse, a bind call and a VM run per row; 32 messages are 928
-// parameters, well under SQLite's limit of 32766.
+// rows saves a parse, a bind call and a VM run per row; 32 deliveries are
+// 608 parameters, well under SQLite's limit of 32766.
 const (
 	insertRows = 32
 	deleteRows = 128
-	updateRows = 64
+	histRows   = 128
 )
 
 // writer is the one connection that writes, with its statements prepared
@@ -28,21 +28,20 @@ type writer struct {
 
 	begin, commit, rollback driver.Stmt
 	retry                   driver.Stmt
-	replace                 driver.Stmt
-	update                  [updateRows + 1]driver.Stmt
+	content, change         driver.Stmt
+	applied                 driver.Stmt
 	insertMsg               [insertRows + 1]driver.Stmt // by number of rows
 	insertDel               [insertRows + 1]driver.Stmt
 	deleteDel               [deleteRows + 1]driver.Stmt
-	// The history rows of inserts and of updates, by number of rows.
-	histInsert [insertRows + 1]driver.Stmt
-	histUpdate [updateRows + 1]driver.Stmt
+	histInsert              [histRows + 1]driver.Stmt
 
 	args []driver.NamedValue // reused for every statement
+	buf  []byte              // for the encoded parts of rows
 }
 
 func newWriter(c driver.Conn) *writer {
 	w := &writer{c: c}
-	n := max(insertRows*nMessageCols, insertRows*nDeliveryCols, updateRows*updateCols+1, deleteRows)
+	n := max(insertRows*nMessageCols, insertRows*nDeliveryCols, histRows*historyCols, deleteRows)
 	w.args = make([]driver.NamedValue, n)
 	for i := range w.args {
 		w.args[i].Ordinal = i + 1
@@ -62,12 +61,10 @@ func (w *writer) close() error {
 }
 
 func (w *writer) stmts() []driver.Stmt {
-	all := []driver.Stmt{w.begin, w.commit, w.rollback, w.retry, w.replace}
-	all = append(all, w.update[:]...)
+	all := []driver.Stmt{w.begin, w.commit, w.rollback, w.retry, w.content, w.change, w.applied}
 	all = append(all, w.insertMsg[:]...)
 	all = append(all, w.insertDel[:]...)
 	all = append(all, w.histInsert[:]...)
-	all = append(all, w.histUpdate[:]...)
 	return append(all, w.deleteDel[:]...)
 }
 
@@ -101,11 +98,13 @@ func (w *writer) run(st *driver.Stmt, query string) error {
 	return w.exec(p, 0)
 }
 
-func (w *writer) apply(b *store.Batch) error {
+// apply writes c, the net effect of the logged batches up to seq, in one
+// transaction that also records seq as applied.
+func (w *writer) apply(c *coalesced, seq uint64) error {
 	if err := w.run(&w.begin, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	if err := w.applyTx(b); err != nil {
+	if err := w.applyTx(c, seq); err != nil {
 		if rerr := w.run(&w.rollback, "ROLLBACK"); rerr != nil {
 			// A failed rollback leaves the connection unusable; the
 			// caller learns both.
@@ -120,31 +119,26 @@ func (w *writer) apply(b *store.Batch) error {
 	return nil
 }
 
-func (w *writer) applyTx(b *store.Batch) error {
-	for i := 0; i < len(b.Messages); i += insertRows {
-		if err := w.insertMessages(b.Messages[i:min(i+insertRows, len(b.Messages))]); err != nil {
+// applyTx writes c. Stored deliveries are removed before new ones are
+// inserted, since an acknowledged delivery's id may come again.
+func (w *writer) applyTx(c *coalesced, seq uint64) error {
+	for i := 0; i < len(c.msgs); i += insertRows {
+		j := min(i+insertRows, len(c.msgs))
+		if err := w.insertMessages(c.msgs[i:j], c.events[i:j]); err != nil {
 			return err
 		}
 	}
-	if err := w.replaceMessages(b.Replaces); err != nil {
+	if err := w.changeMessages(c.replaces, c.updates); err != nil {
 		return err
 	}
-	if err := w.updateMessages(b.Updates); err != nil {
-		return err
-	}
-	for i := 0; i < len(b.Deliveries); i += insertRows {
-		if err := w.insertDeliveries(b.Deliveries[i:min(i+insertRows, len(b.Deliveries))]); err != nil {
-			return err
-		}
-	}
-	if len(b.Retries) > 0 {
+	if len(c.retries) > 0 {
 		st, err := w.prepare(&w.retry, func() string {
 			return `UPDATE deliveries SET attempts = ?, next_attempt = ? WHERE id = ?`
 		})
 		if err != nil {
 			return fmt.Errorf("sqlite: prepare retry: %w", err)
 		}
-		for _, r := range b.Retries {
+		for _, r := range c.retries {
 			next, err := encTime(r.NextAttempt)
 			if err != nil {
 				return err
@@ -157,8 +151,8 @@ func (w *writer) applyTx(b *store.Batch) error {
 			}
 		}
 	}
-	for i := 0; i < len(b.Done); i += deleteRows {
-		ids := b.Done[i:min(i+deleteRows, len(b.Done))]
+	for i := 0; i < len(c.done); i += deleteRows {
+		ids := c.done[i:min(i+deleteRows, len(c.done))]
 		st, err := w.prepare(&w.deleteDel[len(ids)], func() string {
 			return "DELETE FROM deliveries WHERE id IN (" + placeholders(1, len(ids)) + ")"
 		})
@@ -172,10 +166,23 @@ func (w *writer) applyTx(b *store.Batch) error {
 			return fmt.Errorf("sqlite: done: %w", err)
 		}
 	}
+	for i := 0; i < len(c.dels); i += insertRows {
+		if err := w.insertDeliveries(c.dels[i:min(i+insertRows, len(c.dels))]); err != nil {
+			return err
+		}
+	}
+	st, err := w.prepare(&w.applied, func() string { return "UPDATE log SET applied = ?" })
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	w.args[0].Value = int64(seq)
+	if err := w.exec(st, 1); err != nil {
+		return fmt.Errorf("sqlite: log position: %w", err)
+	}
 	return nil
 }
 
-func (w *writer) insertMessages(ms []*store.Message) error {
+func (w *writer) insertMessages(ms []*store.Message, evs [][]store.Event) error {
 	st, err := w.prepare(&w.insertMsg[len(ms)], func() string {
 		return "INSERT INTO messages (" + messageCols + ") VALUES " + placeholders(nMessageCols, len(ms))
 	})
@@ -183,152 +190,159 @@ func (w *writer) insertMessages(ms []*store.Message) error {
 		return fmt.Errorf("sqlite: prepare insert: %w", err)
 	}
 	a := w.args
-	for _, m := range ms {
-		if m == nil || m.ID == "" {
-			return errors.New("sqlite: message with no id")
+	buf := w.buf[:0]
+	for i, m := range ms {
+		sub, err := encTime(m.SubmittedAt)
+		if err != nil {
+			return fmt.Errorf("sqlite: message %s: %w", m.ID, err)
 		}
-		var t [5]int64
-		for i, tm := range [...]time.Time{m.SubmittedAt, m.ScheduleAt, m.ExpireAt, m.DoneAt, m.UpdatedAt} {
-			if t[i], err = encTime(tm); err != nil {
-				return fmt.Errorf("sqlite: message %s: %w", m.ID, err)
-			}
+		// The content and events of all rows share one buffer; the
+		// driver copies what it binds.
+		start := len(buf)
+		if buf, err = appendMessage(buf, m); err != nil {
+			return err
 		}
+		mid := len(buf)
+		buf = appendEvents(buf, evs[i])
 		a[0].Value = m.ID
 		a[1].Value = m.Account
-		a[2].Value = m.Route
-		a[3].Value = int64(m.Source.TON)
-		a[4].Value = int64(m.Source.NPI)
-		a[5].Value = m.Source.Addr
-		a[6].Value = int64(m.Dest.TON)
-		a[7].Value = int64(m.Dest.NPI)
-		a[8].Value = m.Dest.Addr
-		a[9].Value = m.ServiceType
-		a[10].Value = int64(m.ESMClass)
-		a[11].Value = int64(m.ProtocolID)
-		a[12].Value = int64(m.Priority)
-		a[13].Value = int64(m.RegisteredDelivery)
-		a[14].Value = int64(m.DataCoding)
-		a[15].Value = blob(m.Body)
-		a[16].Value = blob(m.TLVs)
-		a[17].Value = m.Group
-		a[18].Value = int64(m.Part)
-		a[19].Value = int64(m.Parts)
-		a[20].Value = t[0]
-		a[21].Value = t[1]
-		a[22].Value = t[2]
-		a[23].Value = int64(m.State)
-		a[24].Value = int64(m.ErrorCode)
-		a[25].Value = t[3]
-		a[26].Value = m.BackendID
-		a[27].Value = int64(m.Attempts)
-		a[28].Value = t[4]
+		a[2].Value = sub
+		a[3].Value = int64(m.State)
+		a[4].Value = buf[start:mid:mid]
+		a[5].Value = blob(buf[mid:len(buf):len(buf)])
 		a = a[nMessageCols:]
 	}
+	w.buf = buf
 	if err := w.exec(st, len(ms)*nMessageCols); err != nil {
 		return fmt.Errorf("sqlite: insert messages: %w", err)
 	}
-	st, err = w.prepare(&w.histInsert[len(ms)], func() string {
-		return "INSERT INTO history (message_id, state, error_code, at) VALUES " + placeholders(historyCols, len(ms))
-	})
+	return nil
+}
+
+// changeMessages applies replaces and updates to stored messages (those of
+// messages not stored are ignored). A replace changes what the submitter
+// chose and an update the state, so the two commute: each message's row is
+// read once, takes its replaces and then its updates in order, and is
+// written back once; each update adds a history row.
+func (w *writer) changeMessages(replaces []*store.Message, updates []store.Update) error {
+	if len(replaces) == 0 && len(updates) == 0 {
+		return nil
+	}
+	get, err := w.prepare(&w.content, func() string { return "SELECT content FROM messages WHERE id = ?" })
 	if err != nil {
-		return fmt.Errorf("sqlite: prepare history: %w", err)
+		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
-	a = w.args
-	for _, m := range ms {
-		at, _ := encTime(m.SubmittedAt) // (checked above)
-		a[0].Value, a[1].Value, a[2].Value, a[3].Value = m.ID, int64(m.State), int64(m.ErrorCode), at
-		a = a[historyCols:]
+	put, err := w.prepare(&w.change, func() string { return "UPDATE messages SET state = ?, content = ? WHERE id = ?" })
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
-	if err := w.exec(st, len(ms)*historyCols); err != nil {
-		return fmt.Errorf("sqlite: insert history: %w", err)
+	type change struct {
+		reps []*store.Message
+		ups  []store.Update
+	}
+	byID := make(map[string]*change)
+	var order []string
+	at := func(id string) *change {
+		c := byID[id]
+		if c == nil {
+			c = &change{}
+			byID[id] = c
+			order = append(order, id)
+		}
+		return c
+	}
+	for _, r := range replaces {
+		if r == nil {
+			return errors.New("sqlite: nil replace")
+		}
+		at(r.ID).reps = append(at(r.ID).reps, r)
+	}
+	for _, u := range updates {
+		at(u.ID).ups = append(at(u.ID).ups, u)
+	}
+	var hist []histRow
+	for _, id := range order {
+		c := byID[id]
+		old, err := w.queryBlob(get, id)
+		if errors.Is(err, io.EOF) {
+			continue // not stored: ignored
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: message %s: %w", id, err)
+		}
+		b, err := decodeBatchMessage(old)
+		if err != nil {
+			return fmt.Errorf("sqlite: message %s: %w", id, err)
+		}
+		for _, r := range c.reps {
+			store.Replace(b, r)
+		}
+		for _, u := range c.ups {
+			applyUpdate(b, u)
+			hist = append(hist, histRow{id, store.Event{State: u.State, ErrorCode: u.ErrorCode, At: u.At}})
+		}
+		content, err := appendMessage(nil, b)
+		if err != nil {
+			return err
+		}
+		w.args[0].Value, w.args[1].Value, w.args[2].Value = int64(b.State), content, id
+		if err := w.exec(put, 3); err != nil {
+			return fmt.Errorf("sqlite: message %s: %w", id, err)
+		}
+	}
+	for i := 0; i < len(hist); i += histRows {
+		if err := w.insertHistory(hist[i:min(i+histRows, len(hist))]); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// histRow is a history row: a message's event.
+type histRow struct {
+	id string
+	store.Event
 }
 
 // historyCols are the parameters of one history row: message_id, state,
 // error_code, at.
 const historyCols = 4
 
-// updateHistory appends a run's updates to the history of the messages
-// that exist (updates of unknown ids are ignored, like the updates).
-func (w *writer) updateHistory(us []store.Update) error {
-	st, err := w.prepare(&w.histUpdate[len(us)], func() string {
-		return "INSERT INTO history (message_id, state, error_code, at) SELECT column1, column2, column3, column4 FROM (VALUES " +
-			placeholders(historyCols, len(us)) + ") WHERE column1 IN (SELECT id FROM messages)"
+func (w *writer) insertHistory(rows []histRow) error {
+	st, err := w.prepare(&w.histInsert[len(rows)], func() string {
+		return "INSERT INTO history (message_id, state, error_code, at) VALUES " + placeholders(historyCols, len(rows))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare history: %w", err)
 	}
 	a := w.args
-	for _, u := range us {
-		at, err := encTime(u.At)
+	for _, h := range rows {
+		at, err := encTime(h.At)
 		if err != nil {
 			return err
 		}
-		a[0].Value, a[1].Value, a[2].Value, a[3].Value = u.ID, int64(u.State), int64(u.ErrorCode), at
+		a[0].Value, a[1].Value, a[2].Value, a[3].Value = h.id, int64(h.State), int64(h.ErrorCode), at
 		a = a[historyCols:]
 	}
-	if err := w.exec(st, len(us)*historyCols); err != nil {
-		return fmt.Errorf("sqlite: update history: %w", err)
+	if err := w.exec(st, len(rows)*historyCols); err != nil {
+		return fmt.Errorf("sqlite: insert history: %w", err)
 	}
 	return nil
 }
 
-// replaceQuery sets the columns store.Replace changes; its arguments
-// follow the column order, then the id.
-const replaceQuery = `UPDATE messages SET src_ton = ?, src_npi = ?, src_addr = ?, dst_ton = ?, dst_npi = ?, dst_addr = ?,
-	service_type = ?, esm_class = ?, protocol_id = ?, priority = ?, registered_delivery = ?, data_coding = ?,
-	body = ?, tlvs = ?, grp = ?, part = ?, parts = ?, schedule_at = ?, expire_at = ?
-WHERE id = ?`
-
-// replaceMessages applies a batch's Replaces, one statement each (replaces
-// are rare: replace_sm and replace_if_present_flag).
-func (w *writer) replaceMessages(ms []*store.Message) error {
-	if len(ms) == 0 {
-		return nil
-	}
-	st, err := w.prepare(&w.replace, func() string { return replaceQuery })
+// queryBlob runs st, a query of one blob, with id; io.EOF if no row.
+func (w *writer) queryBlob(st driver.Stmt, id string) ([]byte, error) {
+	rows, err := st.(driver.StmtQueryContext).QueryContext(context.Background(), []driver.NamedValue{{Ordinal: 1, Value: id}})
 	if err != nil {
-		return fmt.Errorf("sqlite: prepare replace: %w", err)
+		return nil, err
 	}
-	for _, m := range ms {
-		if m == nil {
-			return errors.New("sqlite: nil replace")
-		}
-		sched, err := encTime(m.ScheduleAt)
-		if err != nil {
-			return fmt.Errorf("sqlite: replace %s: %w", m.ID, err)
-		}
-		exp, err := encTime(m.ExpireAt)
-		if err != nil {
-			return fmt.Errorf("sqlite: replace %s: %w", m.ID, err)
-		}
-		a := w.args
-		a[0].Value = int64(m.Source.TON)
-		a[1].Value = int64(m.Source.NPI)
-		a[2].Value = m.Source.Addr
-		a[3].Value = int64(m.Dest.TON)
-		a[4].Value = int64(m.Dest.NPI)
-		a[5].Value = m.Dest.Addr
-		a[6].Value = m.ServiceType
-		a[7].Value = int64(m.ESMClass)
-		a[8].Value = int64(m.ProtocolID)
-		a[9].Value = int64(m.Priority)
-		a[10].Value = int64(m.RegisteredDelivery)
-		a[11].Value = int64(m.DataCoding)
-		a[12].Value = blob(m.Body)
-		a[13].Value = blob(m.TLVs)
-		a[14].Value = m.Group
-		a[15].Value = int64(m.Part)
-		a[16].Value = int64(m.Parts)
-		a[17].Value = sched
-		a[18].Value = exp
-		a[19].Value = m.ID
-		if err := w.exec(st, 20); err != nil {
-			return fmt.Errorf("sqlite: replace %s: %w", m.ID, err)
-		}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return nil, err
 	}
-	return nil
+	b, _ := v[0].([]byte)
+	return b, nil
 }
 
 func (w *writer) insertDeliveries(ds []*store.Delivery) error {
@@ -386,70 +400,4 @@ func placeholders(cols, rows int) string {
 		group = "?"
 	}
 	return strings.TrimSuffix(strings.Repeat(group+",", rows), ",")
-}
-
-// updateMessages applies us in order. Updates of different messages
-// commute, so a run of updates with no id twice goes into one statement
-// that joins the messages with a list of VALUES; a repeated id starts a
-// new run, so that the later update wins.
-func (w *writer) updateMessages(us []store.Update) error {
-	seen := make(map[string]struct{}, min(len(us), updateRows))
-	for len(us) > 0 {
-		n := 0
-		clear(seen)
-		for n < len(us) && n < updateRows {
-			if _, dup := seen[us[n].ID]; dup {
-				break
-			}
-			seen[us[n].ID] = struct{}{}
-			n++
-		}
-		if err := w.updateRun(us[:n]); err != nil {
-			return err
-		}
-		if err := w.updateHistory(us[:n]); err != nil {
-			return err
-		}
-		us = us[n:]
-	}
-	return nil
-}
-
-const updateCols = 6
-
-func (w *writer) updateRun(us []store.Update) error {
-	st, err := w.prepare(&w.update[len(us)], func() string { return updateQuery(len(us)) })
-	if err != nil {
-		return fmt.Errorf("sqlite: prepare update: %w", err)
-	}
-	a := w.args
-	for _, u := range us {
-		at, err := encTime(u.At)
-		if err != nil {
-			return err
-		}
-		a[0].Value = u.ID
-		a[1].Value = int64(u.State)
-		a[2].Value = int64(u.ErrorCode)
-		a[3].Value = u.BackendID
-		a[4].Value = int64(u.Attempts)
-		a[5].Value = at
-		a = a[updateCols:]
-	}
-	a[0].Value = int64(zeroTime)
-	if err := w.exec(st, len(us)*updateCols+1); err != nil {
-		return fmt.Errorf("sqlite: update: %w", err)
-	}
-	return nil
-}
-
-// updateQuery is the statement for n updates: its arguments are n groups of
-// (id, state, error_code, backend_id, attempts, at), then zeroTime.
-func updateQuery(n int) string {
-	return `WITH u (id, state, error_code, backend_id, attempts, at) AS (VALUES ` + placeholders(updateCols, n) + `)
-UPDATE messages SET state = u.state, error_code = u.error_code,
-	backend_id = CASE WHEN u.backend_id = '' THEN messages.backend_id ELSE u.backend_id END,
-	attempts = u.attempts, updated_at = u.at,
-	done_at = CASE WHEN u.state IN ` + finalStates + ` AND messages.done_at = ? THEN u.at ELSE messages.done_at END
-FROM u WHERE messages.id = u.id`
 }

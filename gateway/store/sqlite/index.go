@@ -1,0 +1,418 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/smppkit/smpp/gateway/store"
+)
+
+// How the tables follow the log. Apply only appends a record; the indexer
+// goroutine applies records to the tables in the background, many at a
+// time, in one transaction (coalesce folds what cancels out). A record
+// waits settle before it is applied, so that the later steps of a
+// message's life (its final state, its receipt acknowledged) arrive in
+// time to be folded into one row instead of an insert and updates; and
+// the indexer waits until the oldest record is gather older than that, so
+// that a transaction spans enough of the log for few messages to straddle
+// its end (those are written twice: inserted, then updated).
+const (
+	settle = 100 * time.Millisecond
+	gather = 250 * time.Millisecond
+	// maxChunk bounds the changes of one transaction, so that NextEpoch
+	// does not wait long for the writer.
+	maxChunk = 1 << 16
+	// Past highWater changes waiting, the indexer stops waiting for
+	// records to settle; past maxBacklog, Apply waits for it, so that the
+	// backlog (its memory, and what a read may have to wait for) stays
+	// bounded.
+	highWater  = 1 << 18
+	maxBacklog = 1 << 19
+)
+
+// pendingBatch is a logged batch the tables do not have yet.
+type pendingBatch struct {
+	seq     uint64
+	at      time.Time
+	payload []byte // its encoding; decoded when it is applied
+	changes int
+	msgIDs  []string // ids of its new messages, but fresh ones
+	fresh   []uint64 // the fresh ones, as numbers
+	delIDs  []uint64 // ids of its new and its done deliveries, but fresh ones
+}
+
+// pendingDel is the latest logged change of a delivery id: inserted, or
+// done (removed), by the batch with seq.
+type pendingDel struct {
+	seq     uint64
+	present bool
+}
+
+func (s *Store) apply(ctx context.Context, b *store.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if b.Len() == 0 {
+		if s.closed.Load() {
+			return errClosed
+		}
+		return nil
+	}
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	if s.closed.Load() {
+		return errClosed
+	}
+	if err := s.await(ctx, func() bool { return s.backlog < maxBacklog }); err != nil {
+		return err
+	}
+	p, err := s.check(ctx, b)
+	if err != nil {
+		return err
+	}
+	s.rec, err = appendBatch(append(s.rec[:0], make([]byte, recordHeader)...), b)
+	if err != nil {
+		return err
+	}
+	rec := make([]byte, len(s.rec))
+	copy(rec, s.rec)
+	if cap(s.rec) > 4<<20 {
+		s.rec = nil // one huge batch should not pin its buffer
+	}
+	seq, err := s.log.append(rec)
+	if err != nil {
+		return err
+	}
+	p.seq, p.at, p.payload, p.changes = seq, time.Now(), rec[recordHeader:], b.Len()
+	s.pmu.Lock()
+	for _, id := range p.msgIDs {
+		s.pmsgs[id] = seq
+	}
+	for _, n := range p.fresh {
+		s.freshMsgs.set(n, true)
+	}
+	for _, d := range b.Deliveries {
+		if s.freshDels.fresh(d.ID) {
+			s.freshDels.set(d.ID, true)
+		} else {
+			s.pdels[d.ID] = pendingDel{seq: seq, present: true}
+		}
+	}
+	for _, id := range b.Done {
+		if s.freshDels.fresh(id) {
+			s.freshDels.set(id, false)
+		} else {
+			s.pdels[id] = pendingDel{seq: seq}
+		}
+	}
+	s.pend = append(s.pend, p)
+	s.backlog += p.changes
+	s.logged = seq
+	s.pmu.Unlock()
+	s.poke()
+	return nil
+}
+
+// check refuses a batch with a message or delivery id repeated in it or
+// already stored (in the tables, or logged for them), and returns its
+// pendingBatch with the ids filled in.
+func (s *Store) check(ctx context.Context, b *store.Batch) (*pendingBatch, error) {
+	p := &pendingBatch{msgIDs: make([]string, 0, len(b.Messages)), delIDs: make([]uint64, 0, len(b.Deliveries)+len(b.Done))}
+	var askMsgs []string
+	var askDels []int64
+	seenMsg := make(map[string]struct{}, len(b.Messages))
+	seenDel := make(map[uint64]struct{}, len(b.Deliveries))
+	s.pmu.Lock()
+	for _, m := range b.Messages {
+		if m == nil || m.ID == "" {
+			s.pmu.Unlock()
+			return nil, errors.New("sqlite: message with no id")
+		}
+		if _, dup := seenMsg[m.ID]; dup {
+			s.pmu.Unlock()
+			return nil, fmt.Errorf("sqlite: message %s twice in a batch", m.ID)
+		}
+		seenMsg[m.ID] = struct{}{}
+		if n, ok := s.freshMsgs.freshMessage(m.ID); ok {
+			if s.freshMsgs.has(n) {
+				s.pmu.Unlock()
+				return nil, fmt.Errorf("sqlite: message %s already stored", m.ID)
+			}
+			p.fresh = append(p.fresh, n)
+			continue
+		}
+		if _, dup := s.pmsgs[m.ID]; dup {
+			s.pmu.Unlock()
+			return nil, fmt.Errorf("sqlite: message %s already stored", m.ID)
+		}
+		p.msgIDs = append(p.msgIDs, m.ID)
+		askMsgs = append(askMsgs, m.ID)
+	}
+	for _, d := range b.Deliveries {
+		if d == nil {
+			s.pmu.Unlock()
+			return nil, errors.New("sqlite: nil delivery")
+		}
+		if _, dup := seenDel[d.ID]; dup {
+			s.pmu.Unlock()
+			return nil, fmt.Errorf("sqlite: delivery %d twice in a batch", d.ID)
+		}
+		seenDel[d.ID] = struct{}{}
+		if s.freshDels.fresh(d.ID) {
+			if s.freshDels.has(d.ID) {
+				s.pmu.Unlock()
+				return nil, fmt.Errorf("sqlite: delivery %d already stored", d.ID)
+			}
+			continue
+		}
+		p.delIDs = append(p.delIDs, d.ID)
+		pd, ok := s.pdels[d.ID]
+		switch {
+		case ok && pd.present:
+			s.pmu.Unlock()
+			return nil, fmt.Errorf("sqlite: delivery %d already stored", d.ID)
+		case !ok:
+			askDels = append(askDels, int64(d.ID))
+		}
+	}
+	for _, id := range b.Done {
+		if !s.freshDels.fresh(id) {
+			p.delIDs = append(p.delIDs, id)
+		}
+	}
+	s.pmu.Unlock()
+	// Ids not logged may be in the tables. The indexer removes an id from
+	// pmsgs and pdels only after its commit, so what was not there a
+	// moment ago is in the tables if it is stored at all.
+	if len(askMsgs) > 0 {
+		if id, err := s.firstStored(ctx, qStoredMessages, askMsgs); err != nil {
+			return nil, err
+		} else if id != nil {
+			return nil, fmt.Errorf("sqlite: message %v already stored", id)
+		}
+	}
+	if len(askDels) > 0 {
+		if id, err := s.firstStored(ctx, qStoredDeliveries, askDels); err != nil {
+			return nil, err
+		} else if id, ok := id.(int64); ok {
+			return nil, fmt.Errorf("sqlite: delivery %d already stored", uint64(id))
+		}
+	}
+	return p, nil
+}
+
+// The ids of a list (a JSON array, one parameter however long) that are
+// stored.
+const (
+	qStoredMessages   = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?)) LIMIT 1"
+	qStoredDeliveries = "SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) LIMIT 1"
+)
+
+// firstStored returns one of ids that q finds, or nil.
+func (s *Store) firstStored(ctx context.Context, q string, ids any) (driver.Value, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(r)
+	rows, err := r.query(q, args(string(list)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	defer rows.Close()
+	if err := r.row(rows); err == io.EOF {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return r.vals[0], nil
+}
+
+// poke wakes the indexer.
+func (s *Store) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// await waits until ok (called under pmu) holds, for the store to close,
+// or for ctx.
+func (s *Store) await(ctx context.Context, ok func() bool) error {
+	for {
+		s.pmu.Lock()
+		done, ch := ok(), s.progress
+		s.pmu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-s.stop:
+			return errClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// caughtUp waits until the tables have every batch logged when it was
+// called, asking the indexer not to wait for them to settle. Every read
+// starts with it, so a read sees every Apply that returned before it.
+func (s *Store) caughtUp(ctx context.Context) error {
+	s.pmu.Lock()
+	target := s.logged
+	if s.applied >= target {
+		s.pmu.Unlock()
+		return nil
+	}
+	s.flushTo = max(s.flushTo, target)
+	s.pmu.Unlock()
+	s.poke()
+	var ierr error
+	err := s.await(ctx, func() bool {
+		ierr = s.ierr
+		return s.applied >= target || ierr != nil
+	})
+	if err != nil {
+		return err
+	}
+	if ierr != nil {
+		return fmt.Errorf("sqlite: the tables are behind the log: %w", ierr)
+	}
+	return nil
+}
+
+// index applies logged batches to the tables until the store closes, then
+// applies what is left and stops. A failed transaction is tried again
+// (after a pause that doubles up to 5 s): its batches are in the log, so
+// nothing acknowledged is lost while it fails, and Apply stops taking
+// more once the backlog is full.
+func (s *Store) index() {
+	defer close(s.indexed)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	pause := 10 * time.Millisecond
+	for {
+		take, wait, closing := s.ready()
+		if len(take) == 0 {
+			if closing {
+				return
+			}
+			var tick <-chan time.Time
+			if wait > 0 {
+				timer.Reset(wait)
+				tick = timer.C
+			}
+			select {
+			case <-s.wake:
+			case <-tick:
+			}
+			continue
+		}
+		err := s.applyPending(take)
+		applied := take[len(take)-1].seq
+		s.pmu.Lock()
+		if err != nil {
+			s.ierr = err
+		} else {
+			s.ierr = nil
+			s.taken(take)
+		}
+		close(s.progress)
+		s.progress = make(chan struct{})
+		closing = s.closing
+		s.pmu.Unlock()
+		if err == nil {
+			pause = 10 * time.Millisecond
+			s.log.release(applied) // a file left behind goes next time
+			continue
+		}
+		if closing {
+			return // the log keeps them for the next Open
+		}
+		timer.Reset(pause)
+		select {
+		case <-timer.C:
+		case <-s.stop:
+			return
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// ready returns the batches to apply now, or how long until the oldest
+// settles (0: nothing waits).
+func (s *Store) ready() (take []*pendingBatch, wait time.Duration, closing bool) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if len(s.pend) == 0 {
+		return nil, 0, s.closing
+	}
+	urgent := s.closing || s.flushTo > s.applied || s.backlog >= highWater
+	now := time.Now()
+	if age := now.Sub(s.pend[0].at); !urgent && age < settle+gather {
+		return nil, settle + gather - age, false
+	}
+	changes := 0
+	n := 0
+	for _, p := range s.pend {
+		if !urgent && now.Sub(p.at) < settle {
+			break
+		}
+		n++
+		changes += p.changes
+		if changes >= maxChunk {
+			break
+		}
+	}
+	return s.pend[:n:n], 0, s.closing
+}
+
+// applyPending writes batches to the tables in one transaction.
+func (s *Store) applyPending(take []*pendingBatch) error {
+	batches := make([]*store.Batch, len(take))
+	for i, p := range take {
+		b, err := decodeBatch(p.payload)
+		if err != nil {
+			return fmt.Errorf("sqlite: log record %d: %w", p.seq, err)
+		}
+		batches[i] = b
+	}
+	c := coalesce(batches)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.w == nil {
+		return errClosed
+	}
+	return s.w.apply(c, take[len(take)-1].seq)
+}
+
+// taken drops applied batches from the pending state (under pmu).
+func (s *Store) taken(take []*pendingBatch) {
+	for _, p := range take {
+		for _, id := range p.msgIDs {
+			if s.pmsgs[id] == p.seq {
+				delete(s.pmsgs, id)
+			}
+		}
+		for _, id := range p.delIDs {
+			if s.pdels[id].seq == p.seq {
+				delete(s.pdels, id)
+			}
+		}
+		s.backlog -= p.changes
+	}
+	s.applied = take[len(take)-1].seq
+	clear(s.pend[:len(take)]) // take shares this array: its last use
+	s.pend = s.pend[len(take):]
+}
