@@ -73,23 +73,23 @@ type Store struct {
 	rec []byte     // Apply's encoding buffer, under amu
 
 	// Under pmu: what is logged but not yet in the tables (see index.go).
-	pmu      sync.Mutex
-	pend     []*pendingBatch
-	pmsgs    map[string]uint64    // new message ids → seq of their batch
+	pmu   sync.Mutex
+	pend  []*pendingBatch
+	pmsgs map[string]uint64 // new message ids → seq of their batch
 	// Ids of fresh epochs, stored or logged (fresh.go); not in pmsgs
 	// and pdels.
 	freshMsgs, freshDels freshIDs
-	pdels    map[uint64]pendingDel // delivery ids inserted or done
-	backlog  int                  // changes in pend
-	logged   uint64               // seq of the last record logged
-	applied  uint64               // seq of the last record in the tables
-	flushTo  uint64               // a read waits for the tables to reach this
-	closing  bool
-	ierr     error         // the last failure to apply, nil once one succeeds
-	progress chan struct{} // closed and replaced whenever applied moves
-	wake     chan struct{} // tells the indexer to look again
-	stop     chan struct{} // closed by Close: waits end
-	indexed  chan struct{} // closed when the indexer has stopped
+	pdels                map[uint64]pendingDel // delivery ids inserted or done
+	backlog              int                   // changes in pend
+	logged               uint64                // seq of the last record logged
+	applied              uint64                // seq of the last record in the tables
+	flushTo              uint64                // a read waits for the tables to reach this
+	closing              bool
+	ierr                 error         // the last failure to apply, nil once one succeeds
+	progress             chan struct{} // closed and replaced whenever applied moves
+	wake                 chan struct{} // tells the indexer to look again
+	stop                 chan struct{} // closed by Close: waits end
+	indexed              chan struct{} // closed when the indexer has stopped
 
 	readers chan *reader
 	nreader int
