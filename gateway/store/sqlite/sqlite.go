@@ -1,20 +1,31 @@
 // Package sqlite is the gateway's embedded store: a store.Store in one
-// SQLite database file, in pure Go (modernc.org/sqlite, no cgo).
+// SQLite database file, in pure Go (modernc.org/sqlite, no cgo), with a
+// write-ahead log of batches beside it (the directory "<file>-log").
 //
-// Guarantees: each Apply is one SQLite transaction, so a batch is applied
-// whole or not at all, and once Apply returns nil the batch survives what
-// Options.Durability says: with store.Crash (WAL, synchronous=NORMAL) the
-// process being killed, with store.PowerLoss (WAL, synchronous=FULL, the WAL
-// synced on every commit) a power loss too. Reads see only committed
-// batches, never part of one.
+// Apply appends the batch to the log as one record and returns once the
+// write has returned: with store.Crash the operating system has the
+// record, which survives the process being killed; with store.PowerLoss
+// the record is also synced to the disk first. The database's tables
+// follow behind: a goroutine applies settled records in large
+// transactions, each recording how far into the log it reached, and folds
+// away what cancels out on the way (a message submitted and delivered
+// within the run is written once, in its final state; a receipt
+// acknowledged within it is never written). Open applies the records the
+// tables do not have yet, so a batch that Apply acknowledged is never lost,
+// and a batch is applied whole or not at all.
 //
-// One connection writes (SQLite serialises writers anyway), so concurrent
-// Apply calls queue; the gateway's group commit makes each of them big.
-// Readers use a pool of their own connections and, in WAL mode, neither wait
-// for the writer nor hold it up. Unfinished and Deliveries read in pages, so
-// fn may call the store, and a long walk does not hold a read transaction
-// open (which would keep the WAL from being checkpointed); they do not see a
-// single snapshot of the store.
+// Every read waits for the tables to have what was logged when it began
+// (asking the indexer not to wait for records to settle), so a read sees
+// every Apply that returned before it, and never part of a batch. Under
+// load that wait is a transaction or two; should the tables fall far
+// behind, Apply waits for them, so the backlog stays bounded.
+//
+// One connection writes (the indexer's, and NextEpoch's); readers use a
+// pool of their own connections and, in WAL mode, neither wait for the
+// writer nor hold it up. Unfinished and Deliveries read in pages, so fn
+// may call the store, and a long walk does not hold a read transaction
+// open (which would keep the WAL from being checkpointed); they do not see
+// a single snapshot of the store.
 //
 // What comes back is what went in, except: times come back in UTC, exact to
 // the nanosecond, and must lie between the years 1678 and 2261 (Unix
@@ -23,10 +34,10 @@
 // deliveries with the same CreatedAt.
 //
 // The database's schema is versioned (PRAGMA user_version) and migrated
-// forward by Open. A database is meant for one process (one smppd); a
-// second one would queue for the write lock (Options.BusyTimeout). Reads
-// honour their context while they wait for a connection and between pages,
-// not within one SQLite statement.
+// forward by Open. A database and its log are meant for one process (one
+// smppd), and belong together: a backup copies both, with smppd stopped.
+// Reads honour their context while they wait for the tables or for a
+// connection and between pages, not within one SQLite statement.
 package sqlite
 
 import (
