@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/smppkit/smpp/gateway/store"
 )
@@ -141,8 +142,8 @@ func appendTime(dst []byte, t time.Time) ([]byte, error) {
 	return binary.LittleEndian.AppendUint64(dst, uint64(n)), nil
 }
 
-// decodeBatch reads a batch appendBatch wrote. The batch's byte slices
-// share p's memory, so p must not change afterwards. Garbage gives an
+// decodeBatch reads a batch appendBatch wrote. The batch's strings and
+// byte slices share p's memory, so p must not change afterwards. Garbage gives an
 // error, never a panic or a huge allocation.
 func decodeBatch(p []byte) (*store.Batch, error) {
 	d := &byteReader{p: p}
@@ -288,7 +289,16 @@ func (d *byteReader) bytes() []byte {
 	return b
 }
 
-func (d *byteReader) string() string { return string(d.bytes()) }
+// string returns a string that shares the encoding's memory, which
+// nothing changes once written (a log record, a row read): decoding a
+// batch allocates no strings.
+func (d *byteReader) string() string {
+	b := d.bytes()
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
 
 func (d *byteReader) time() time.Time {
 	if len(d.p) < 8 {

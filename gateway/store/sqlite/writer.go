@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/smppkit/smpp/gateway/store"
@@ -127,6 +128,10 @@ func (w *writer) applyTx(c *coalesced, seq uint64) error {
 		if err := w.insertMessages(c.msgs[i:j], c.events[i:j]); err != nil {
 			return err
 		}
+		// A transaction runs for a long time, and nothing waits for it
+		// but the backlog: let the sessions (whose clients do wait) run
+		// first, statement by statement.
+		runtime.Gosched()
 	}
 	if err := w.changeMessages(c.replaces, c.updates); err != nil {
 		return err
