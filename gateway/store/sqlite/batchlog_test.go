@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smppkit/smpp/gateway/store"
 )
@@ -398,4 +400,170 @@ func flipByte(path string, off int64) error {
 	}
 	p[off] ^= 0x80
 	return os.WriteFile(path, p, 0o640)
+}
+
+// TestIndexerFailure holds the database's write lock, so that the indexer
+// cannot write: Apply still takes batches (they are in the log), reads and
+// Ping report the tables behind, and once the lock goes the indexer's
+// retry brings everything in; a Close while it fails leaves the batches
+// to the next Open.
+func TestIndexerFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := Open(path, Options{BusyTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mustApply(t, s, msgBatch("before"))
+	catchUp(t, s)
+
+	lock := func() driver.Conn {
+		c, err := openConn(path, "PRAGMA busy_timeout = 0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := execConn(c, "BEGIN IMMEDIATE"); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	unlock := func(c driver.Conn) {
+		if err := execConn(c, "ROLLBACK"); err != nil {
+			t.Error(err)
+		}
+		c.Close()
+	}
+	c := lock()
+	mustApply(t, s, msgBatch("during1"))
+	if _, err := s.Message(ctx, "during1"); err == nil || !strings.Contains(err.Error(), "behind") {
+		t.Errorf("a read while the indexer fails: %v", err)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping while the indexer fails said nothing")
+	}
+	mustApply(t, s, msgBatch("during2"))
+	mustRefuse(t, s, "logged while failing", msgBatch("during1"))
+	unlock(c)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.await(wctx, func() bool { return s.ierr == nil && s.applied == s.logged }); err != nil {
+		t.Fatalf("the indexer did not recover: %v", err)
+	}
+	wantMessages(t, s, true, "before", "during1", "during2")
+	if err := s.Ping(ctx); err != nil {
+		t.Error(err)
+	}
+
+	// Fail again, and close while failing.
+	c = lock()
+	mustApply(t, s, msgBatch("unapplied1"))
+	mustApply(t, s, &store.Batch{Updates: []store.Update{{ID: "during1", State: store.Delivered, At: testTime(9)}}})
+	if err := s.caughtUp(ctx); err == nil {
+		t.Fatal("caught up while the indexer fails")
+	}
+	closed := s.Close()
+	unlock(c)
+	t.Logf("Close while the indexer fails: %v", closed)
+	if s.applied == s.logged {
+		t.Fatal("the tables caught up after all: the test shows nothing")
+	}
+	if logFiles(t, path+"-log") == nil {
+		t.Fatal("Close removed the log of batches the tables do not have")
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	wantMessages(t, s, true, "before", "during1", "during2", "unapplied1")
+	if m, err := s.Message(ctx, "during1"); err != nil || m.State != store.Delivered {
+		t.Errorf("the update logged while failing: %+v, %v", m, err)
+	}
+}
+
+// TestCloseRacingApply closes the store while goroutines apply batches
+// and read: every batch whose Apply returned nil is there after reopening,
+// and every other Apply failed with the store closed.
+func TestCloseRacingApply(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const workers = 4
+	acked := make([][]string, workers)
+	errs := make(chan error, workers)
+	started := make(chan struct{}, workers)
+	for w := range workers {
+		go func() {
+			for i := 0; ; i++ {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				b := msgBatch(id)
+				b.Deliveries = []*store.Delivery{{ID: uint64(w)<<40 | uint64(i), MessageID: id}}
+				if i > 0 {
+					b.Updates = []store.Update{{ID: fmt.Sprintf("w%d-%d", w, i-1), State: store.Delivered, At: testTime(i)}}
+					b.Done = []uint64{uint64(w)<<40 | uint64(i-1)}
+				}
+				err := s.Apply(ctx, b)
+				if err != nil {
+					if !errors.Is(err, errClosed) {
+						errs <- fmt.Errorf("apply %s: %w", id, err)
+						return
+					}
+					errs <- nil
+					return
+				}
+				acked[w] = append(acked[w], id)
+				if i == 20 {
+					started <- struct{}{}
+				}
+				if i%7 == 0 {
+					if _, err := s.Message(ctx, id); err != nil && !errors.Is(err, errClosed) {
+						errs <- fmt.Errorf("read %s: %w", id, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range workers {
+		<-started
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if logFiles(t, path+"-log") != nil {
+		t.Errorf("segments left after Close: %v", logFiles(t, path+"-log"))
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	open := map[uint64]bool{}
+	if err := s.Deliveries(ctx, func(d *store.Delivery) error { open[d.ID] = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for w, ids := range acked {
+		wantMessages(t, s, true, ids...)
+		last := len(ids) - 1
+		for i, id := range ids {
+			m, err := s.Message(ctx, id)
+			if err != nil {
+				continue
+			}
+			if final := i < last; final != (m.State == store.Delivered) {
+				t.Errorf("%s (%d of %d) is %v", id, i, last, m.State)
+			}
+		}
+		if len(open) != workers || !open[uint64(w)<<40|uint64(last)] {
+			t.Errorf("open deliveries %v", open)
+		}
+	}
 }
