@@ -236,7 +236,6 @@ func TestAppendBatchRefuses(t *testing.T) {
 		"nil message":       {Messages: []*store.Message{nil}},
 		"empty message id":  {Messages: []*store.Message{{Account: "a"}}},
 		"nil replace":       {Replaces: []*store.Message{nil}},
-		"empty replace id":  {Replaces: []*store.Message{{}}},
 		"nil delivery":      {Deliveries: []*store.Delivery{nil}},
 		"submitted early":   {Messages: []*store.Message{{ID: "a", SubmittedAt: early}}},
 		"schedule late":     {Messages: []*store.Message{{ID: "a", ScheduleAt: late}}},
