@@ -36,6 +36,7 @@ type batchLog struct {
 	segs   []segment
 	next   uint64 // sequence number of the next record
 	broken error  // set when a failed write could not be undone
+	lock   *os.File // held while the log is open (lock_unix.go)
 }
 
 // segment is one file of the log: records first..last (last < first when
@@ -70,6 +71,21 @@ func openLog(dir string, sync bool, applied uint64) (*batchLog, []logRecord, err
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("sqlite: log: %w", err)
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, recs, err := readLog(dir, sync, applied)
+	if err != nil {
+		lock.Close()
+		return nil, nil, err
+	}
+	l.lock = lock
+	return l, recs, nil
+}
+
+// readLog reads the log in dir (see openLog).
+func readLog(dir string, sync bool, applied uint64) (*batchLog, []logRecord, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlite: log: %w", err)
@@ -85,9 +101,8 @@ func openLog(dir string, sync bool, applied uint64) (*batchLog, []logRecord, err
 	var out []logRecord
 	for i, name := range names {
 		path := filepath.Join(dir, name)
-		recs, good, err := readSegment(path)
-		last := i == len(names)-1
-		if err != nil && !last {
+		recs, good, torn, err := readSegment(path)
+		if err != nil && (!torn || i != len(names)-1) {
 			return nil, nil, fmt.Errorf("sqlite: log %s: %w", path, err)
 		}
 		if err != nil {
@@ -119,31 +134,56 @@ func openLog(dir string, sync bool, applied uint64) (*batchLog, []logRecord, err
 }
 
 // readSegment returns a segment's records and the length of its good
-// prefix; err tells why the rest (if any) is not good.
-func readSegment(path string) ([]logRecord, int64, error) {
+// prefix; err tells why the rest (if any) is not good, and torn whether
+// the rest is a write the process died in: no good record follows the bad
+// one. One that does was acknowledged, so the bad one is damage, and
+// cutting it off would lose what follows.
+func readSegment(path string) (recs []logRecord, good int64, torn bool, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	var recs []logRecord
-	off := 0
-	for off < len(data) {
-		rest := data[off:]
-		if len(rest) < recordHeader {
-			return recs, int64(off), fmt.Errorf("torn record header at offset %d", off)
+	var last uint64 // sequence number of the last good record
+	for off := 0; off < len(data); {
+		n, ok := recordAt(data, off)
+		if !ok {
+			return recs, int64(off), !goodRecordAfter(data, off+1, last), fmt.Errorf("a torn or damaged record at offset %d", off)
 		}
-		n := binary.LittleEndian.Uint32(rest)
-		if n > maxRecord || int(n) > len(rest)-recordHeader {
-			return recs, int64(off), fmt.Errorf("torn or damaged record at offset %d", off)
-		}
-		body := rest[8 : recordHeader+int(n)]
-		if crc32.Checksum(body, crc32c) != binary.LittleEndian.Uint32(rest[4:]) {
-			return recs, int64(off), fmt.Errorf("checksum mismatch at offset %d", off)
-		}
-		recs = append(recs, logRecord{seq: binary.LittleEndian.Uint64(body), payload: body[8:]})
-		off += recordHeader + int(n)
+		body := data[off+8 : off+recordHeader+n]
+		last = binary.LittleEndian.Uint64(body)
+		recs = append(recs, logRecord{seq: last, payload: body[8:]})
+		off += recordHeader + n
 	}
-	return recs, int64(off), nil
+	return recs, int64(len(data)), false, nil
+}
+
+// recordAt returns the payload length of the record at data[off:], and
+// whether it is whole and its checksum matches.
+func recordAt(data []byte, off int) (int, bool) {
+	rest := data[off:]
+	if len(rest) < recordHeader {
+		return 0, false
+	}
+	n := binary.LittleEndian.Uint32(rest)
+	if n > maxRecord || int(n) > len(rest)-recordHeader {
+		return 0, false
+	}
+	body := rest[8 : recordHeader+int(n)]
+	return int(n), crc32.Checksum(body, crc32c) == binary.LittleEndian.Uint32(rest[4:])
+}
+
+// goodRecordAfter reports whether a good record starts anywhere in
+// data[from:] with a sequence number a little after last.
+func goodRecordAfter(data []byte, from int, last uint64) bool {
+	for off := from; off+recordHeader <= len(data); off++ {
+		if seq := binary.LittleEndian.Uint64(data[off+8:]); seq <= last || seq > last+1<<20 {
+			continue
+		}
+		if _, ok := recordAt(data, off); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // append writes rec, whose first recordHeader bytes are free for the
@@ -247,6 +287,14 @@ func (l *batchLog) release(applied uint64) error {
 	return errors.Join(errs...)
 }
 
+// unlock releases the log's lock, leaving its files as they are.
+func (l *batchLog) unlock() {
+	if l.lock != nil {
+		l.lock.Close()
+		l.lock = nil
+	}
+}
+
 // close closes the log; with everything applied, its files are removed.
 func (l *batchLog) close(applied uint64) error {
 	l.mu.Lock()
@@ -256,5 +304,9 @@ func (l *batchLog) close(applied uint64) error {
 		l.f = nil
 	}
 	l.mu.Unlock()
-	return errors.Join(err, l.release(applied))
+	err = errors.Join(err, l.release(applied))
+	if l.lock != nil {
+		err = errors.Join(err, l.lock.Close()) // closing it unlocks
+	}
+	return err
 }

@@ -31,8 +31,21 @@ func appendBatch(dst []byte, b *store.Batch) ([]byte, error) {
 			return dst, err
 		}
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(b.Replaces)))
+	// A replace of the id "" is of no message: a no-op, not logged.
+	n := 0
 	for _, m := range b.Replaces {
+		if m == nil {
+			return dst, errors.New("sqlite: nil replace")
+		}
+		if m.ID != "" {
+			n++
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(n))
+	for _, m := range b.Replaces {
+		if m.ID == "" {
+			continue
+		}
 		if dst, err = appendMessage(dst, m); err != nil {
 			return dst, err
 		}

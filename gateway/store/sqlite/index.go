@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -188,53 +187,53 @@ func (s *Store) check(ctx context.Context, b *store.Batch) (*pendingBatch, error
 	s.pmu.Unlock()
 	// Ids not logged may be in the tables. The indexer removes an id from
 	// pmsgs and pdels only after its commit, so what was not there a
-	// moment ago is in the tables if it is stored at all.
-	if len(askMsgs) > 0 {
-		if id, err := s.firstStored(ctx, qStoredMessages, askMsgs); err != nil {
-			return nil, err
-		} else if id != nil {
-			return nil, fmt.Errorf("sqlite: message %v already stored", id)
-		}
-	}
-	if len(askDels) > 0 {
-		if id, err := s.firstStored(ctx, qStoredDeliveries, askDels); err != nil {
-			return nil, err
-		} else if id, ok := id.(int64); ok {
-			return nil, fmt.Errorf("sqlite: delivery %d already stored", uint64(id))
-		}
-	}
-	return p, nil
-}
-
-// The ids of a list (a JSON array, one parameter however long) that are
-// stored.
-const (
-	qStoredMessages   = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?)) LIMIT 1"
-	qStoredDeliveries = "SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) LIMIT 1"
-)
-
-// firstStored returns one of ids that q finds, or nil.
-func (s *Store) firstStored(ctx context.Context, q string, ids any) (driver.Value, error) {
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+	// moment ago is in the tables if it is stored at all. (The gateway's
+	// own ids are fresh and never get here: this is for others.)
+	if len(askMsgs) == 0 && len(askDels) == 0 {
+		return p, nil
 	}
 	r, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer s.release(r)
-	rows, err := r.query(q, args(string(list)))
+	for _, id := range askMsgs {
+		if found, err := r.exists(qMessageExists, id); err != nil {
+			return nil, err
+		} else if found {
+			return nil, fmt.Errorf("sqlite: message %q already stored", id)
+		}
+	}
+	for _, id := range askDels {
+		if found, err := r.exists(qDeliveryExists, id); err != nil {
+			return nil, err
+		} else if found {
+			return nil, fmt.Errorf("sqlite: delivery %d already stored", uint64(id))
+		}
+	}
+	return p, nil
+}
+
+const (
+	qMessageExists  = "SELECT 1 FROM messages WHERE id = ?"
+	qDeliveryExists = "SELECT 1 FROM deliveries WHERE id = ?"
+)
+
+// exists reports whether q, given key, finds a row.
+func (r *reader) exists(q string, key driver.Value) (bool, error) {
+	rows, err := r.query(q, args(key))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return false, fmt.Errorf("sqlite: %w", err)
 	}
 	defer rows.Close()
-	if err := r.row(rows); err == io.EOF {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+	switch err := r.row(rows); err {
+	case nil:
+		return true, nil
+	case io.EOF:
+		return false, nil
+	default:
+		return false, fmt.Errorf("sqlite: %w", err)
 	}
-	return r.vals[0], nil
 }
 
 // poke wakes the indexer.

@@ -189,6 +189,9 @@ func Open(path string, opts Options) (*Store, error) {
 		s.readers <- &reader{c: rc, stmts: make(map[string]driver.Stmt)}
 	}
 	if err := s.recover(path+"-log", opts.Durability == store.PowerLoss); err != nil {
+		if s.log != nil {
+			s.log.unlock()
+		}
 		s.w.close()
 		s.closeReaders(opts.Readers)
 		return nil, err
@@ -421,7 +424,12 @@ func (s *Store) Close() error {
 		s.poke()
 		<-s.indexed
 		close(s.done)
-		errs := []error{s.log.close(s.applied)}
+		var errs []error
+		if len(s.pend) > 0 {
+			// Safe in the log, applied by the next Open; but say so.
+			errs = append(errs, fmt.Errorf("sqlite: %d batches left in the log for the next open: %w", len(s.pend), s.ierr))
+		}
+		errs = append(errs, s.log.close(s.applied))
 		errs = append(errs, s.closeReaders(s.nreader))
 		s.wmu.Lock()
 		if s.w != nil {

@@ -11,7 +11,7 @@ import (
 // runs to the end of the file (or a tail of zeros) can be a write the
 // process died in; damage followed by good data must stop Open, as it does
 // in an older segment.
-func TestBugLogDamageInNewestSegment(t *testing.T) {
+func TestLogDamageInNewestSegment(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	applied := seedStore(t, path, 1)
 	dir := path + "-log"

@@ -13,7 +13,7 @@ import (
 // INSERT then fails on the unique index for ever (every read fails with
 // "the tables are behind the log"), and every later Open fails replaying
 // the log. The store contract puts no limit on an id's bytes.
-func TestBugDuplicateInvalidUTF8ID(t *testing.T) {
+func TestDuplicateInvalidUTF8ID(t *testing.T) {
 	for name, id := range map[string]string{"invalid UTF-8": "id-\xff", "NUL": "id-\x00-x"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "s.db")

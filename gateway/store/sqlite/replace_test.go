@@ -13,7 +13,7 @@ import (
 // Replace with an empty id, an id no message can have and so one "the
 // store does not have" (ignored, says store.Batch), now fails whole with
 // "message with no id"; the batch's other changes are lost with it.
-func TestBugReplaceOfNoID(t *testing.T) {
+func TestReplaceOfNoID(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{})
 	if err != nil {
 		t.Fatal(err)

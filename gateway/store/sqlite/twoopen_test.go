@@ -14,7 +14,7 @@ import (
 // fail), and what it logs from then on goes to an unlinked file: lost if
 // it stops before its indexer applies it. A second Open must fail (a lock
 // on the log directory), or leave the first Store working.
-func TestBugSecondOpenOfOneDatabase(t *testing.T) {
+func TestSecondOpenOfOneDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	a, err := Open(path, Options{})
 	if err != nil {
