@@ -34,8 +34,8 @@ type batchLog struct {
 	f      *os.File // the segment appended to
 	size   int64    // its length
 	segs   []segment
-	next   uint64 // sequence number of the next record
-	broken error  // set when a failed write could not be undone
+	next   uint64   // sequence number of the next record
+	broken error    // set when a failed write could not be undone
 	lock   *os.File // held while the log is open (lock_unix.go)
 }
 

@@ -5,12 +5,9 @@ import (
 	"testing"
 )
 
-// Bug: a damaged record in the middle of the newest segment is taken for a
-// torn tail, and it and every good record after it are cut off: Open
-// succeeds and acknowledged batches are silently lost. Only a record that
-// runs to the end of the file (or a tail of zeros) can be a write the
-// process died in; damage followed by good data must stop Open, as it does
-// in an older segment.
+// A damaged record in the middle of the newest segment stops Open. Only a
+// record no good one follows can be a write the process died in; cutting
+// off damage would lose the acknowledged batches after it.
 func TestLogDamageInNewestSegment(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	applied := seedStore(t, path, 1)

@@ -6,13 +6,11 @@ import (
 	"testing"
 )
 
-// Bug: Apply looks up stored message ids with json_each over a JSON array
-// the ids are marshalled into, and encoding/json replaces invalid UTF-8
-// with U+FFFD. An id that is not valid UTF-8 is therefore never found in
-// the tables: the duplicate is logged and acknowledged, the indexer's
-// INSERT then fails on the unique index for ever (every read fails with
-// "the tables are behind the log"), and every later Open fails replaying
-// the log. The store contract puts no limit on an id's bytes.
+// A duplicate of a stored id that is not valid UTF-8 is refused. (Apply
+// once looked ids up through a JSON array, which turned invalid UTF-8 into
+// U+FFFD: the duplicate was acknowledged, and the indexer's INSERT then
+// failed on the unique index for ever, reads and every later Open with it.
+// The store contract puts no limit on an id's bytes.)
 func TestDuplicateInvalidUTF8ID(t *testing.T) {
 	for name, id := range map[string]string{"invalid UTF-8": "id-\xff", "NUL": "id-\x00-x"} {
 		t.Run(name, func(t *testing.T) {

@@ -8,11 +8,8 @@ import (
 	"github.com/smppkit/smpp/gateway/store"
 )
 
-// Bug (a regression from the previous writer, and unlike store/memory): a
-// Replace is encoded whole into the log record, so a batch holding a
-// Replace with an empty id, an id no message can have and so one "the
-// store does not have" (ignored, says store.Batch), now fails whole with
-// "message with no id"; the batch's other changes are lost with it.
+// A Replace with an empty id is of no message, so it is ignored (as
+// store.Batch says and store/memory does) rather than failing its batch.
 func TestReplaceOfNoID(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{})
 	if err != nil {

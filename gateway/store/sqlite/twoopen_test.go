@@ -6,14 +6,10 @@ import (
 	"testing"
 )
 
-// Bug: nothing stops a second Open of the same database while a Store has
-// it open (the package doc says a second process "would queue for the
-// write lock", as it did before the log). The second Open replays the
-// first one's logged batches into the tables and removes its segment; the
-// first one's indexer then fails on the unique index for ever (its reads
-// fail), and what it logs from then on goes to an unlinked file: lost if
-// it stops before its indexer applies it. A second Open must fail (a lock
-// on the log directory), or leave the first Store working.
+// A second Open of a database that a Store has open fails (the log's
+// lock): it would apply the first one's logged batches and remove its
+// segments, leaving the first one's indexer failing on the unique index
+// and its later batches in an unlinked file.
 func TestSecondOpenOfOneDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	a, err := Open(path, Options{})
