@@ -269,21 +269,25 @@ func syncDir(dir string) error {
 // the one appended to.
 func (l *batchLog) release(applied uint64) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	var errs []error
+	var gone []segment
 	keep := l.segs[:0]
 	for i, s := range l.segs {
 		active := l.f != nil && i == len(l.segs)-1
 		if !active && s.last <= applied {
-			if err := os.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-				keep = append(keep, s)
-			}
+			gone = append(gone, s)
 			continue
 		}
 		keep = append(keep, s)
 	}
 	l.segs = keep
+	l.mu.Unlock()
+	// Removing a big file takes a while: not while appends wait.
+	var errs []error
+	for _, s := range gone {
+		if err := os.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 

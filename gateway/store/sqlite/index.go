@@ -27,7 +27,9 @@ const (
 	// does not wait long for the writer.
 	maxChunk = 1 << 16
 	// Past highWater changes waiting, the indexer stops waiting for
-	// records to settle; past maxBacklog, Apply waits for it, so that the
+	// records to settle, and Apply paces itself to the rate the indexer
+	// drains them at, less and less of it as the backlog grows (see
+	// pace); at maxBacklog, Apply waits for the indexer, so that the
 	// backlog (its memory, and what a read may have to wait for) stays
 	// bounded.
 	highWater  = 1 << 18
@@ -66,6 +68,9 @@ func (s *Store) apply(ctx context.Context, b *store.Batch) error {
 	defer s.amu.Unlock()
 	if s.closed.Load() {
 		return errClosed
+	}
+	if err := s.pace(ctx, b.Len()); err != nil {
+		return err
 	}
 	if err := s.await(ctx, func() bool { return s.backlog < maxBacklog }); err != nil {
 		return err
@@ -114,6 +119,41 @@ func (s *Store) apply(ctx context.Context, b *store.Batch) error {
 	s.logged = seq
 	s.pmu.Unlock()
 	s.poke()
+	return nil
+}
+
+// pace delays an Apply of n changes while the backlog is past highWater,
+// so that batches come in at the rate the indexer drains them, scaled
+// down from all of it at highWater to a twentieth near maxBacklog. The
+// delay is spread evenly over the batches, each waiting a little, rather
+// than all of them waiting for a transaction to end at maxBacklog. Called
+// under amu.
+func (s *Store) pace(ctx context.Context, n int) error {
+	s.pmu.Lock()
+	backlog, drain := s.backlog, s.drain
+	s.pmu.Unlock()
+	now := time.Now()
+	if backlog < highWater || drain <= 0 {
+		s.paceAt = time.Time{}
+		return nil
+	}
+	rate := drain * max(1-float64(backlog-highWater)/float64(maxBacklog-highWater), 0.05)
+	if s.paceAt.Before(now) {
+		s.paceAt = now
+	}
+	start := s.paceAt
+	s.paceAt = s.paceAt.Add(time.Duration(float64(n) / rate * float64(time.Second)))
+	if wait := start.Sub(now); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.stop:
+			return errClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	return nil
 }
 
@@ -318,14 +358,24 @@ func (s *Store) index() {
 			}
 			continue
 		}
+		t0 := time.Now()
 		err := s.applyPending(take)
+		took := time.Since(t0)
 		applied := take[len(take)-1].seq
 		s.pmu.Lock()
 		if err != nil {
 			s.ierr = err
 		} else {
 			s.ierr = nil
+			changes := s.backlog
 			s.taken(take)
+			if changes -= s.backlog; took > 0 {
+				if r := float64(changes) / took.Seconds(); s.drain == 0 {
+					s.drain = r
+				} else {
+					s.drain = (s.drain + r) / 2
+				}
+			}
 		}
 		close(s.progress)
 		s.progress = make(chan struct{})

@@ -82,6 +82,8 @@ type Store struct {
 	log *batchLog
 	amu sync.Mutex // serialises Apply: its checks, then its log record
 	rec []byte     // Apply's encoding buffer, under amu
+	// paceAt is when the next paced Apply may go (pace), under amu.
+	paceAt time.Time
 
 	// Under pmu: what is logged but not yet in the tables (see index.go).
 	pmu   sync.Mutex
@@ -92,6 +94,7 @@ type Store struct {
 	freshMsgs, freshDels freshIDs
 	pdels                map[uint64]pendingDel // delivery ids inserted or done
 	backlog              int                   // changes in pend
+	drain                float64               // changes/s the indexer applies (a moving mean)
 	logged               uint64                // seq of the last record logged
 	applied              uint64                // seq of the last record in the tables
 	flushTo              uint64                // a read waits for the tables to reach this
