@@ -465,3 +465,16 @@ func (s *Store) taken(take []*pendingBatch) {
 	clear(s.pend[:len(take)]) // take shares this array: its last use
 	s.pend = s.pend[len(take):]
 }
+
+// Backlog reports how far the tables are behind the log: the changes
+// logged and not yet applied, and how long ago the oldest of them was
+// logged (0 when there are none). A backlog that keeps growing means the
+// database cannot keep up; Apply slows down to its pace past 2¹⁸ changes.
+func (s *Store) Backlog() (changes int, age time.Duration) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if len(s.pend) > 0 {
+		age = time.Since(s.pend[0].at)
+	}
+	return s.backlog, age
+}
