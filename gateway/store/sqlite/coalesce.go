@@ -27,13 +27,26 @@ type coalesced struct {
 // its insert here was a no-op.
 func coalesce(batches []*store.Batch) *coalesced {
 	c := &coalesced{}
-	msgs := make(map[string]int) // index in c.msgs
-	dels := make(map[uint64]*store.Delivery)
+	nm, nd := 0, 0
+	for _, b := range batches {
+		nm += len(b.Messages)
+		nd += len(b.Deliveries)
+	}
+	c.msgs = make([]*store.Message, 0, nm)
+	c.events = make([][]store.Event, 0, nm)
+	msgs := make(map[string]int, nm) // index in c.msgs
+	// Room for three events a message (stored, handed over, final) in one
+	// allocation; a message with more grows its own.
+	arena := make([]store.Event, 3*nm)
+	dels := make(map[uint64]*store.Delivery, nd)
 	for _, b := range batches {
 		for _, m := range b.Messages {
 			msgs[m.ID] = len(c.msgs)
 			c.msgs = append(c.msgs, m)
-			c.events = append(c.events, []store.Event{{State: m.State, ErrorCode: m.ErrorCode, At: m.SubmittedAt}})
+			ev := arena[:1:3]
+			arena = arena[3:]
+			ev[0] = store.Event{State: m.State, ErrorCode: m.ErrorCode, At: m.SubmittedAt}
+			c.events = append(c.events, ev)
 		}
 		for _, r := range b.Replaces {
 			if i, ok := msgs[r.ID]; ok {

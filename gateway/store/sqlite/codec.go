@@ -164,16 +164,21 @@ func decodeBatch(p []byte) (*store.Batch, error) {
 		return nil, fmt.Errorf("sqlite: log record version %d, want %d", v, batchVersion)
 	}
 	b := &store.Batch{}
+	// The items of a part share one allocation.
 	if n := d.count(minMessageSize); n > 0 {
 		b.Messages = make([]*store.Message, n)
+		ms := make([]store.Message, n)
 		for i := range b.Messages {
-			b.Messages[i] = d.message()
+			d.message(&ms[i])
+			b.Messages[i] = &ms[i]
 		}
 	}
 	if n := d.count(minMessageSize); n > 0 {
 		b.Replaces = make([]*store.Message, n)
+		ms := make([]store.Message, n)
 		for i := range b.Replaces {
-			b.Replaces[i] = d.message()
+			d.message(&ms[i])
+			b.Replaces[i] = &ms[i]
 		}
 	}
 	if n := d.count(minUpdateSize); n > 0 {
@@ -190,8 +195,10 @@ func decodeBatch(p []byte) (*store.Batch, error) {
 	}
 	if n := d.count(minDeliverySize); n > 0 {
 		b.Deliveries = make([]*store.Delivery, n)
+		ds := make([]store.Delivery, n)
 		for i := range b.Deliveries {
-			b.Deliveries[i] = d.delivery()
+			d.delivery(&ds[i])
+			b.Deliveries[i] = &ds[i]
 		}
 	}
 	if n := d.count(minRetrySize); n > 0 {
@@ -327,8 +334,8 @@ func (d *byteReader) address() store.Address {
 	return store.Address{TON: d.byte(), NPI: d.byte(), Addr: d.string()}
 }
 
-func (d *byteReader) message() *store.Message {
-	m := &store.Message{ID: d.string(), Account: d.string(), Route: d.string()}
+func (d *byteReader) message(m *store.Message) {
+	m.ID, m.Account, m.Route = d.string(), d.string(), d.string()
 	m.Source = d.address()
 	m.Dest = d.address()
 	m.ServiceType = d.string()
@@ -344,11 +351,10 @@ func (d *byteReader) message() *store.Message {
 	if d.err == nil && m.ID == "" {
 		d.fail("message with no id")
 	}
-	return m
 }
 
-func (d *byteReader) delivery() *store.Delivery {
-	x := &store.Delivery{ID: d.uvarint(), Account: d.string(), Kind: store.DeliveryKind(d.byte())}
+func (d *byteReader) delivery(x *store.Delivery) {
+	x.ID, x.Account, x.Kind = d.uvarint(), d.string(), store.DeliveryKind(d.byte())
 	x.Source = d.address()
 	x.Dest = d.address()
 	x.ESMClass, x.DataCoding = d.byte(), d.byte()
@@ -359,14 +365,14 @@ func (d *byteReader) delivery() *store.Delivery {
 	x.ErrorCode = d.uint16()
 	x.Attempts = d.int()
 	x.CreatedAt, x.NextAttempt = d.time(), d.time()
-	return x
 }
 
 // decodeBatchMessage reads one message as appendMessage wrote it: a
 // message row's content. Its byte slices share p's memory.
 func decodeBatchMessage(p []byte) (*store.Message, error) {
 	d := &byteReader{p: p}
-	m := d.message()
+	m := &store.Message{}
+	d.message(m)
 	if d.err == nil && len(d.p) > 0 {
 		d.err = errors.New("trailing bytes")
 	}
