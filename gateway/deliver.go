@@ -33,6 +33,8 @@ type deliverer struct {
 	waiting atomic.Int64 // deliveries not yet acknowledged
 	givenUp atomic.Uint64
 
+	batch []*store.Delivery // send's, reused
+
 	// afterReceivers, if set (by tests), runs in send between looking up
 	// the account's sessions and taking d.mu: where a bind can slip in.
 	afterReceivers func()
@@ -165,8 +167,16 @@ func (d *deliverer) send(ob *outbox) {
 		d.mu.Unlock()
 		return
 	}
-	n := min(len(ob.items)-ob.head, 1024)
-	batch := append([]*store.Delivery(nil), ob.items[ob.head:ob.head+n]...)
+	// Take no more than the windows have room for (at least one, to
+	// find out when none has): what cannot go out now goes back, and
+	// taking a thousand to send one made every answer cost a thousand.
+	room := 0
+	for _, s := range sessions {
+		room += max(s.OutboundWindow()-s.InFlight(), 0)
+	}
+	n := min(len(ob.items)-ob.head, max(room, 1), 1024)
+	// (d.batch is only used here, on run's goroutine.)
+	batch := append(d.batch[:0], ob.items[ob.head:ob.head+n]...)
 	clear(ob.items[ob.head : ob.head+n])
 	ob.head += n
 	d.mu.Unlock()
@@ -199,10 +209,20 @@ func (d *deliverer) send(ob *outbox) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if rest := batch[sent:]; len(rest) > 0 {
-		ob.items = append(rest, ob.items[ob.head:]...)
-		ob.head = 0
-	} else if ob.head == len(ob.items) {
+		// Back where they were taken from: the outbox's slots before
+		// head are only ever cleared, never moved, while send runs.
+		ob.head -= len(rest)
+		copy(ob.items[ob.head:], rest)
+	}
+	clear(batch)
+	d.batch = batch[:0]
+	if ob.head == len(ob.items) {
 		ob.items, ob.head = ob.items[:0], 0
+	} else if ob.head > 1024 && ob.head*2 > len(ob.items) {
+		// Reuse the front rather than grow behind it forever.
+		k := copy(ob.items, ob.items[ob.head:])
+		clear(ob.items[k:])
+		ob.items, ob.head = ob.items[:k], 0
 	}
 	if ob.head == len(ob.items) {
 		return
