@@ -241,9 +241,12 @@ func (d *deliverer) send(ob *outbox) {
 // sessionUnusable reports whether a send failed for its session (full
 // window, closing, unbinding, the wrong state), not for the PDU.
 func sessionUnusable(err error) bool {
+	if errors.Is(err, smpp.ErrWindowFull) || errors.Is(err, smpp.ErrClosed) || errors.Is(err, smpp.ErrUnbinding) ||
+		errors.Is(err, smpp.ErrNotBound) {
+		return true // (first: the As below costs an allocation)
+	}
 	var se *smpp.StateError
-	return errors.Is(err, smpp.ErrWindowFull) || errors.Is(err, smpp.ErrClosed) || errors.Is(err, smpp.ErrUnbinding) ||
-		errors.Is(err, smpp.ErrNotBound) || errors.As(err, &se)
+	return errors.As(err, &se)
 }
 
 // receivers returns the sessions of account that take deliver_sm.

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/smppkit/smpp/dlr"
@@ -35,21 +34,43 @@ func wantsReceipt(rd uint8, st store.State) bool {
 // as GSM 03.38 or as ASCII depending on their settings, so only characters
 // that are the same octet in both are kept; others become '?'.
 func receiptText(m *store.Message) string {
+	return string(appendReceiptText(nil, m))
+}
+
+// appendReceiptText appends receiptText(m) to dst. Text that is already
+// all characters kept as they are in an alphabet that reads them as
+// octets (GSM 03.38 unpacked, ASCII, Latin-1; no UDH) is copied without
+// decoding: the common case, and the same result.
+func appendReceiptText(dst []byte, m *store.Message) []byte {
+	if (m.DataCoding == 0 || m.DataCoding == 1 || m.DataCoding == 3) && m.ESMClass&0x40 == 0 {
+		head := m.Body[:min(len(m.Body), 20)]
+		plain := true
+		for _, b := range head {
+			if !sameInGSMAndASCII(rune(b)) {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return append(dst, head...)
+		}
+	}
 	d, err := (*text.Codec)(nil).Decode(m.Body, m.DataCoding, m.ESMClass&0x40 != 0)
 	if err != nil {
-		return "" // binary or unreadable: no text is better than octets
+		return dst // binary or unreadable: no text is better than octets
 	}
-	out := make([]byte, 0, 20)
+	n := 0
 	for _, r := range d.Text {
-		if len(out) == 20 {
+		if n == 20 {
 			break
 		}
 		if !sameInGSMAndASCII(r) {
 			r = '?'
 		}
-		out = append(out, byte(r))
+		dst = append(dst, byte(r))
+		n++
 	}
-	return string(out)
+	return dst
 }
 
 // sameInGSMAndASCII: letters, digits, space and the punctuation GSM 03.38
@@ -59,19 +80,39 @@ func sameInGSMAndASCII(r rune) bool {
 	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 		return true
 	}
-	return r < 0x80 && strings.ContainsRune(" !\"#%&'()*+,-./:;<=>?", r)
+	return r < 0x80 && gsmASCIIPunct[r]
 }
+
+// gsmASCIIPunct marks the punctuation GSM 03.38 keeps at its ASCII position.
+var gsmASCIIPunct = func() (t [0x80]bool) {
+	for _, r := range " !\"#%&'()*+,-./:;<=>?" {
+		t[r] = true
+	}
+	return t
+}()
 
 var receiptCodec = &text.Codec{Replacement: '?'}
 
 // newReceipt builds the receipt (or intermediate notification) for m
 // reaching st: stored, then sent as deliver_sm by the deliverer.
 func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at time.Time) *store.Delivery {
-	rc := dlr.New(receiptID(m.ID), m.SubmittedAt, at, pdu.MessageState(st), receiptText(m))
-	rc.Err = fmt.Sprintf("%03d", min(code, 999))
-	enc, err := receiptCodec.Encode(rc.String(), text.GSM7, text.SplitUDH8)
-	if err != nil { // (cannot happen with a replacement character)
-		enc.Units = []byte(rc.String())
+	id := receiptID(m.ID)
+	rc := dlr.New(id, m.SubmittedAt, at, pdu.MessageState(st), "")
+	if code != 0 {
+		rc.Err = fmt.Sprintf("%03d", min(code, 999))
+	}
+	// The text: (a fit buffer) the receipt's fields, its text: last.
+	buf := rc.AppendText(make([]byte, 0, 100+len(id)+20))
+	buf = appendReceiptText(buf, m)
+	var body []byte
+	if plainGSM(buf) {
+		body = buf // its GSM 7-bit units are its octets
+	} else {
+		enc, err := receiptCodec.Encode(string(buf), text.GSM7, text.SplitUDH8)
+		if err != nil { // (cannot happen with a replacement character)
+			enc.Units = buf
+		}
+		body = enc.Units
 	}
 	esm := uint8(0x04) // MC delivery receipt
 	if !st.Final() {
@@ -79,8 +120,8 @@ func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at t
 	}
 	return &store.Delivery{
 		ID: g.ids.delivery(), Account: m.Account, Kind: store.Receipt,
-		Source: m.Dest, Dest: m.Source, ESMClass: esm, DataCoding: 0, Body: enc.Units,
-		MessageID: receiptID(m.ID), State: st, ErrorCode: code, CreatedAt: at,
+		Source: m.Dest, Dest: m.Source, ESMClass: esm, DataCoding: 0, Body: body,
+		MessageID: id, State: st, ErrorCode: code, CreatedAt: at,
 	}
 }
 
@@ -91,26 +132,50 @@ func deliverSM(d *store.Delivery) *pdu.DeliverSM {
 		DestAddrTON: d.Dest.TON, DestAddrNPI: d.Dest.NPI, DestinationAddr: d.Dest.Addr,
 		ESMClass: d.ESMClass, DataCoding: d.DataCoding,
 	}
+	// The TLVs in one slice, their values in one array: a receipt's
+	// deliver_sm costs three allocations, not eight.
+	if d.Kind == store.Receipt {
+		p.TLVs = make(pdu.TLVs, 0, 4+len(d.TLVs)/4)
+	}
 	if len(d.Body) > 254 {
-		p.TLVs.Set(pdu.TagMessagePayload, d.Body)
+		p.TLVs = append(p.TLVs, pdu.TLV{Tag: pdu.TagMessagePayload, Value: d.Body})
 	} else {
 		p.ShortMessage = d.Body
 	}
 	if d.Kind == store.Receipt {
-		p.TLVs.SetString(pdu.TagReceiptedMessageID, d.MessageID)
-		p.TLVs.SetUint8(pdu.TagMessageState, uint8(d.State))
+		vals := make([]byte, 0, len(d.MessageID)+1+1+3)
+		vals = append(append(vals, d.MessageID...), 0)
+		p.TLVs = append(p.TLVs, pdu.TLV{Tag: pdu.TagReceiptedMessageID, Value: vals[:len(vals):len(vals)]})
+		k := len(vals)
+		vals = append(vals, uint8(d.State))
+		p.TLVs = append(p.TLVs, pdu.TLV{Tag: pdu.TagMessageState, Value: vals[k:len(vals):len(vals)]})
 		if d.ErrorCode != 0 {
 			// GSM network type; the code as the backend reported it.
-			p.TLVs.Set(pdu.TagNetworkErrorCode, []byte{3, byte(d.ErrorCode >> 8), byte(d.ErrorCode)})
+			k = len(vals)
+			vals = append(vals, 3, byte(d.ErrorCode>>8), byte(d.ErrorCode))
+			p.TLVs = append(p.TLVs, pdu.TLV{Tag: pdu.TagNetworkErrorCode, Value: vals[k:len(vals):len(vals)]})
 		}
 	}
-	p.TLVs = append(p.TLVs, parseTLVs(d.TLVs)...)
+	p.TLVs = appendParsedTLVs(p.TLVs, d.TLVs)
 	return p
 }
 
+// plainGSM reports whether b is all characters GSM 03.38 keeps at their
+// ASCII position (so its unpacked GSM 7-bit units are b itself).
+func plainGSM(b []byte) bool {
+	for _, c := range b {
+		if !sameInGSMAndASCII(rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
 // parseTLVs reads TLVs encoded as on the wire; a truncated tail is dropped.
-func parseTLVs(b []byte) pdu.TLVs {
-	var ts pdu.TLVs
+func parseTLVs(b []byte) pdu.TLVs { return appendParsedTLVs(nil, b) }
+
+// appendParsedTLVs appends the TLVs b holds, encoded as on the wire, to ts.
+func appendParsedTLVs(ts pdu.TLVs, b []byte) pdu.TLVs {
 	for len(b) >= 4 {
 		tag, n := pdu.Tag(uint16(b[0])<<8|uint16(b[1])), int(b[2])<<8|int(b[3])
 		if 4+n > len(b) {
