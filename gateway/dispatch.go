@@ -525,11 +525,18 @@ func (x *backendIndex) len() int {
 // a lock, and a worker that takes the old one finds it is not live.
 type liveSet struct {
 	seed   maphash.Seed
-	shards [32]struct {
-		sync.Mutex
-		m    map[string]*store.Message
-		busy map[string]struct{}
-	}
+	shards [32]liveShard
+}
+
+type liveShard struct {
+	sync.Mutex
+	m    map[string]*store.Message
+	busy map[string]struct{}
+	// unsaved holds the state changes made and not yet committed, by
+	// message id (they may outlive the message's stay in m): a receipt
+	// goes out before its state change is durable, and query_sm must not
+	// contradict it meanwhile.
+	unsaved map[string]store.Update
 }
 
 func (l *liveSet) init() {
@@ -537,7 +544,33 @@ func (l *liveSet) init() {
 	for i := range l.shards {
 		l.shards[i].m = map[string]*store.Message{}
 		l.shards[i].busy = map[string]struct{}{}
+		l.shards[i].unsaved = map[string]store.Update{}
 	}
+}
+
+// shardOf returns id's shard.
+func (l *liveSet) shardOf(id string) *liveShard { return &l.shards[l.shard(id)] }
+
+// lockLive locks m's shard and returns it, or returns nil (locking
+// nothing) when m is no longer live (it became final meanwhile). The
+// caller may change m's state, then calls unlockLive.
+func (l *liveSet) lockLive(m *store.Message) *liveShard {
+	s := l.shardOf(m.ID)
+	s.Lock()
+	if s.m[m.ID] != m {
+		s.Unlock()
+		return nil
+	}
+	return s
+}
+
+// unlockLive ends lockLive: a final state removes m.
+func (l *liveSet) unlockLive(s *liveShard, m *store.Message) {
+	if m.State.Final() {
+		delete(s.m, m.ID)
+		delete(s.busy, m.ID)
+	}
+	s.Unlock()
 }
 
 // claim marks m as taken by a worker; it reports false when m is no longer
@@ -634,24 +667,6 @@ func (l *liveSet) get(id string) *store.Message {
 	s.Lock()
 	defer s.Unlock()
 	return s.m[id]
-}
-
-// finish applies a state change to a live message under its shard's lock:
-// it reports false, changing nothing, when the message is no longer live
-// (it became final meanwhile); a final state removes it.
-func (l *liveSet) finish(m *store.Message, fn func()) bool {
-	s := &l.shards[l.shard(m.ID)]
-	s.Lock()
-	defer s.Unlock()
-	if s.m[m.ID] != m {
-		return false
-	}
-	fn()
-	if m.State.Final() {
-		delete(s.m, m.ID)
-		delete(s.busy, m.ID)
-	}
-	return true
 }
 
 func (l *liveSet) len() int {

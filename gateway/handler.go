@@ -261,32 +261,47 @@ func (g *Gateway) fault(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *
 	time.AfterFunc(d.Delay, answer)
 }
 
-// store stores m and answers its submit (detached) once m is durable.
+// store stores m and answers its submit (detached) once m is durable
+// (stored).
 func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *store.Message) {
 	start := time.Now()
 	m.ID = g.ids.message()
 	g.pending.Add(1)
-	g.commit.add(func(b *store.Batch) { b.Messages = append(b.Messages, m) }, func(err error) {
-		a.release()
-		if err != nil {
-			g.pending.Add(-1)
-			g.log.Error("message not stored; submit refused", "system_id", a.SystemID, "err", err)
-			w.RespondStatus(pdu.ESME_RSYSERR)
-			return
-		}
-		g.metrics.accepted(a.SystemID)
-		g.metrics.submitted(time.Since(start))
-		// Live before the answer, so that a cancel_sm or replace_sm
-		// right after it finds the message; routed after it, so that
-		// no receipt overtakes the answer.
-		g.dispatch.live.put(m)
-		if id == pdu.DataSMID {
-			w.Respond(&pdu.DataSMResp{MessageID: m.ID})
-		} else {
-			w.Respond(&pdu.SubmitSMResp{MessageID: m.ID})
-		}
-		g.dispatch.route(m)
-	})
+	g.commit.addMessage(stored{w: w, id: id, a: a, m: m, start: start})
+}
+
+// stored is a submit waiting for its message's commit.
+type stored struct {
+	w     smpp.ResponseWriter
+	id    pdu.CommandID
+	a     *account
+	m     *store.Message
+	start time.Time
+}
+
+// stored answers a submit once its message's commit is over (the
+// committer's onStored).
+func (g *Gateway) stored(s *stored, err error) {
+	a, m, w := s.a, s.m, s.w
+	a.release()
+	if err != nil {
+		g.pending.Add(-1)
+		g.log.Error("message not stored; submit refused", "system_id", a.SystemID, "err", err)
+		w.RespondStatus(pdu.ESME_RSYSERR)
+		return
+	}
+	g.metrics.accepted(a.SystemID)
+	g.metrics.submitted(time.Since(s.start))
+	// Live before the answer, so that a cancel_sm or replace_sm
+	// right after it finds the message; routed after it, so that
+	// no receipt overtakes the answer.
+	g.dispatch.live.put(m)
+	if s.id == pdu.DataSMID {
+		w.Respond(&pdu.DataSMResp{MessageID: m.ID})
+	} else {
+		w.Respond(&pdu.SubmitSMResp{MessageID: m.ID})
+	}
+	g.dispatch.route(m)
 }
 
 func (g *Gateway) reject(w smpp.ResponseWriter, r *smpp.Request, a *account, st pdu.Status, reason string) {
