@@ -29,6 +29,7 @@ type dispatcher struct {
 	gmu    sync.Mutex
 	groups map[string]*group
 
+	slots   submitSlots    // each worker's submit under way
 	wg      sync.WaitGroup // the sweeper
 	workers sync.WaitGroup
 	ctx     context.Context
@@ -55,20 +56,30 @@ func newDispatcher(g *Gateway) *dispatcher {
 
 // start starts each backend's workers.
 func (d *dispatcher) start() {
+	total := 0
+	for name := range d.g.backends {
+		total += d.workersOf(name)
+	}
+	d.slots = make(submitSlots, total)
+	slot := 0
 	for name, b := range d.g.backends {
 		q := newQueue()
 		d.queues[name] = q
-		n := d.g.opts.Workers[name]
-		if n <= 0 {
-			n = 4
-		}
-		for range n {
+		for range d.workersOf(name) {
 			d.workers.Add(1)
-			go d.work(b, q)
+			go d.work(b, q, slot)
+			slot++
 		}
 	}
 	d.wg.Add(1)
 	go d.sweep()
+}
+
+func (d *dispatcher) workersOf(backend string) int {
+	if n := d.g.opts.Workers[backend]; n > 0 {
+		return n
+	}
+	return 4
 }
 
 // stop lets the workers finish the submits under way (until ctx is done,
@@ -83,10 +94,10 @@ func (d *dispatcher) stop(ctx context.Context) {
 	select {
 	case <-idle:
 	case <-ctx.Done():
-		d.quit()
+		d.stopSubmits()
 		<-idle
 	}
-	d.quit()
+	d.stopSubmits()
 	d.wg.Wait()
 	d.timers.close()
 }
@@ -158,18 +169,21 @@ func (d *dispatcher) push(parts []*store.Message) {
 }
 
 // work submits messages to one backend.
-func (d *dispatcher) work(b backend.Backend, q *queue) {
+func (d *dispatcher) work(b backend.Backend, q *queue, slot int) {
 	defer d.workers.Done()
 	for {
 		parts, ok := q.pop()
 		if !ok {
 			return
 		}
-		d.submit(b, parts)
+		d.submit(b, parts, slot)
 	}
 }
 
-func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
+// submitTimeout bounds one Submit to a backend.
+const submitTimeout = 2 * time.Minute
+
+func (d *dispatcher) submit(b backend.Backend, parts []*store.Message, slot int) {
 	now := d.g.now()
 	// Drop parts that became final meanwhile (cancelled, expired) or
 	// were replaced (replace_sm routes the new version); claim the others,
@@ -189,9 +203,9 @@ func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
 		return
 	}
 	parts = live
-	ctx, cancel := context.WithTimeout(d.ctx, 2*time.Minute)
+	ctx := d.beginSubmit(slot, submitTimeout)
 	res, err := b.Submit(ctx, parts)
-	cancel()
+	d.endSubmit(slot, ctx)
 	if err != nil {
 		if pe, ok := backend.Permanent(err); ok {
 			d.log.Info("backend refused a message", "backend", b.Name(), "message_id", parts[0].ID, "err", err)
@@ -340,6 +354,7 @@ func (d *dispatcher) sweep() {
 			return
 		case <-t.C:
 		}
+		d.expireSubmits(time.Now())
 		now := d.g.now()
 		for _, m := range d.live.expired(now) {
 			d.g.transition(m, store.Expired, 0, "")
