@@ -182,16 +182,29 @@ func (d *deliverer) send(ob *outbox) {
 	d.mu.Unlock()
 
 	sent, full := 0, 0
+	// The deliver_sm for batch[sent] and its callback, made once however
+	// many sessions are tried with it.
+	var p *pdu.DeliverSM
+	var answered func(pdu.PDU, error)
 	for sent < len(batch) && full < len(sessions) {
 		dl := batch[sent]
 		s := sessions[ob.next%len(sessions)]
 		ob.next++
-		err := s.TryCallAsync(deliverSM(dl), func(_ pdu.PDU, err error) { d.answered(dl, err) })
+		if s.InFlight() >= s.OutboundWindow() {
+			full++ // (as TryCallAsync would say, without making the PDU)
+			continue
+		}
+		if p == nil {
+			p = deliverSM(dl)
+			answered = func(_ pdu.PDU, err error) { d.answered(dl, err) }
+		}
+		err := s.TryCallAsync(p, answered)
 		if err != nil && !sessionUnusable(err) {
 			// The deliver_sm cannot be encoded (an address too long for
 			// SMPP, say): no session will ever take it. Give it up
 			// rather than hold up the account's other deliveries.
 			d.giveUp(dl, "it cannot be encoded", err)
+			p = nil
 			sent++
 			continue
 		}
@@ -202,6 +215,7 @@ func (d *deliverer) send(ob *outbox) {
 			full++
 			continue
 		}
+		p = nil
 		full = 0
 		sent++
 	}

@@ -127,15 +127,17 @@ func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at t
 
 // deliverSM turns a stored delivery into the deliver_sm that carries it.
 func deliverSM(d *store.Delivery) *pdu.DeliverSM {
-	p := &pdu.DeliverSM{
+	// A receipt's deliver_sm, its TLVs and their values are one
+	// allocation (not eight) when they fit.
+	r := &receiptPDU{}
+	p := &r.p
+	*p = pdu.DeliverSM{
 		SourceAddrTON: d.Source.TON, SourceAddrNPI: d.Source.NPI, SourceAddr: d.Source.Addr,
 		DestAddrTON: d.Dest.TON, DestAddrNPI: d.Dest.NPI, DestinationAddr: d.Dest.Addr,
 		ESMClass: d.ESMClass, DataCoding: d.DataCoding,
 	}
-	// The TLVs in one slice, their values in one array: a receipt's
-	// deliver_sm costs three allocations, not eight.
 	if d.Kind == store.Receipt {
-		p.TLVs = make(pdu.TLVs, 0, 4+len(d.TLVs)/4)
+		p.TLVs = r.tlvs[:0]
 	}
 	if len(d.Body) > 254 {
 		p.TLVs = append(p.TLVs, pdu.TLV{Tag: pdu.TagMessagePayload, Value: d.Body})
@@ -143,7 +145,7 @@ func deliverSM(d *store.Delivery) *pdu.DeliverSM {
 		p.ShortMessage = d.Body
 	}
 	if d.Kind == store.Receipt {
-		vals := make([]byte, 0, len(d.MessageID)+1+1+3)
+		vals := r.vals[:0]
 		vals = append(append(vals, d.MessageID...), 0)
 		p.TLVs = append(p.TLVs, pdu.TLV{Tag: pdu.TagReceiptedMessageID, Value: vals[:len(vals):len(vals)]})
 		k := len(vals)
@@ -158,6 +160,13 @@ func deliverSM(d *store.Delivery) *pdu.DeliverSM {
 	}
 	p.TLVs = appendParsedTLVs(p.TLVs, d.TLVs)
 	return p
+}
+
+// receiptPDU is a receipt's deliver_sm with room for its TLVs.
+type receiptPDU struct {
+	p    pdu.DeliverSM
+	tlvs [4]pdu.TLV
+	vals [32]byte // receipted_message_id, message_state, network_error_code
 }
 
 // plainGSM reports whether b is all characters GSM 03.38 keeps at their
