@@ -106,7 +106,8 @@ func (c *committer) unlock() {
 // st once it is durable.
 func (c *committer) addMessage(st stored) {
 	if !c.lock(true) {
-		c.onStored(&st, errStopped)
+		s := st // (escapes; st, in the common case, need not)
+		c.onStored(&s, errStopped)
 		return
 	}
 	c.cur.Messages = append(c.cur.Messages, st.m)

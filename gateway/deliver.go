@@ -23,12 +23,13 @@ type deliverer struct {
 	g   *Gateway
 	log *slog.Logger
 
-	mu       sync.Mutex
-	accounts map[string]*outbox
-	ready    []*outbox // outboxes that have deliveries and may send
-	kick     chan struct{}
-	stopped  chan struct{}
-	done     chan struct{}
+	mu        sync.Mutex
+	accounts  map[string]*outbox
+	ready     []*outbox // outboxes that have deliveries and may send, from readyHead on
+	readyHead int
+	kick      chan struct{}
+	stopped   chan struct{}
+	done      chan struct{}
 
 	waiting atomic.Int64 // deliveries not yet acknowledged
 	givenUp atomic.Uint64
@@ -127,13 +128,14 @@ func (d *deliverer) run() {
 		}
 		for {
 			d.mu.Lock()
-			if len(d.ready) == 0 {
+			if d.readyHead == len(d.ready) {
+				d.ready, d.readyHead = d.ready[:0], 0 // (reused, not reallocated)
 				d.mu.Unlock()
 				break
 			}
-			ob := d.ready[0]
-			d.ready[0] = nil
-			d.ready = d.ready[1:]
+			ob := d.ready[d.readyHead]
+			d.ready[d.readyHead] = nil
+			d.readyHead++
 			ob.queued = false
 			d.mu.Unlock()
 			d.send(ob)

@@ -101,8 +101,10 @@ func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at t
 	if code != 0 {
 		rc.Err = fmt.Sprintf("%03d", min(code, 999))
 	}
-	// The text: (a fit buffer) the receipt's fields, its text: last.
-	buf := rc.AppendText(make([]byte, 0, 100+len(id)+20))
+	// The delivery and its text in one allocation; the text: the
+	// receipt's fields, its text: last.
+	r := &receiptDelivery{}
+	buf := rc.AppendText(r.buf[:0])
 	buf = appendReceiptText(buf, m)
 	var body []byte
 	if plainGSM(buf) {
@@ -118,11 +120,19 @@ func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at t
 	if !st.Final() {
 		esm = 0x20 // intermediate delivery notification
 	}
-	return &store.Delivery{
+	r.d = store.Delivery{
 		ID: g.ids.delivery(), Account: m.Account, Kind: store.Receipt,
 		Source: m.Dest, Dest: m.Source, ESMClass: esm, DataCoding: 0, Body: body,
 		MessageID: id, State: st, ErrorCode: code, CreatedAt: at,
 	}
+	return &r.d
+}
+
+// receiptDelivery is a receipt with room for its text (about 130 octets
+// with a 9-character message id).
+type receiptDelivery struct {
+	d   store.Delivery
+	buf [160]byte
 }
 
 // deliverSM turns a stored delivery into the deliver_sm that carries it.
