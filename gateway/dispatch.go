@@ -184,7 +184,7 @@ func (d *dispatcher) work(b backend.Backend, q *queue, slot int) {
 const submitTimeout = 2 * time.Minute
 
 func (d *dispatcher) submit(b backend.Backend, parts []*store.Message, slot int) {
-	now := d.g.now()
+	var now time.Time // (read only for a message with a validity)
 	// Drop parts that became final meanwhile (cancelled, expired) or
 	// were replaced (replace_sm routes the new version); claim the others,
 	// which ends their replaceability.
@@ -192,6 +192,9 @@ func (d *dispatcher) submit(b backend.Backend, parts []*store.Message, slot int)
 	for _, m := range parts {
 		if !d.live.claim(m) {
 			continue
+		}
+		if !m.ExpireAt.IsZero() && now.IsZero() {
+			now = d.g.now()
 		}
 		if !m.ExpireAt.IsZero() && !now.Before(m.ExpireAt) {
 			d.g.transition(m, store.Expired, 0, "")

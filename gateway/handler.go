@@ -97,7 +97,7 @@ func (g *Gateway) fromSubmit(a *account, p *pdu.SubmitSM) (*store.Message, pdu.S
 		}
 		m.ExpireAt = t.At(now)
 	}
-	return m, g.check(a, m, p.TLVs)
+	return m, g.checkAt(a, m, p.TLVs, now)
 }
 
 func (g *Gateway) fromDataSM(a *account, p *pdu.DataSM) (*store.Message, pdu.Status) {
@@ -120,6 +120,11 @@ func (g *Gateway) fromDataSM(a *account, p *pdu.DataSM) (*store.Message, pdu.Sta
 // check validates what every submitted message needs and fills in the
 // gateway's part: route, validity, the long-message group.
 func (g *Gateway) check(a *account, m *store.Message, tlvs pdu.TLVs) pdu.Status {
+	return g.checkAt(a, m, tlvs, g.now())
+}
+
+// checkAt is check with the time now (one clock reading per submit).
+func (g *Gateway) checkAt(a *account, m *store.Message, tlvs pdu.TLVs, now time.Time) pdu.Status {
 	if m.Dest.Addr == "" {
 		return pdu.ESME_RINVDSTADR
 	}
@@ -129,7 +134,6 @@ func (g *Gateway) check(a *account, m *store.Message, tlvs pdu.TLVs) pdu.Status 
 	if m.RegisteredDelivery&0xE0 != 0 {
 		return pdu.ESME_RINVREGDLVFLG
 	}
-	now := g.now()
 	if m.ExpireAt.IsZero() && g.opts.DefaultValidity > 0 {
 		m.ExpireAt = now.Add(g.opts.DefaultValidity)
 	}
@@ -221,7 +225,7 @@ func (g *Gateway) accept(w smpp.ResponseWriter, r *smpp.Request, a *account, m *
 // when the submit must wait; when it reports true, the caller owes
 // a.release() once the submit is answered.
 func (g *Gateway) admit(w smpp.ResponseWriter, r *smpp.Request, a *account) bool {
-	if !a.allow(g.now()) {
+	if a.Throughput > 0 && !a.allow(g.now()) { // (allow says yes without a limit)
 		g.reject(w, r, a, pdu.ESME_RTHROTTLED, "throughput limit")
 		return false
 	}
