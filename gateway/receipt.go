@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/smppkit/smpp/dlr"
@@ -97,14 +96,10 @@ var receiptCodec = &text.Codec{Replacement: '?'}
 // reaching st: stored, then sent as deliver_sm by the deliverer.
 func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at time.Time) *store.Delivery {
 	id := receiptID(m.ID)
-	rc := dlr.New(id, m.SubmittedAt, at, pdu.MessageState(st), "")
-	if code != 0 {
-		rc.Err = fmt.Sprintf("%03d", min(code, 999))
-	}
 	// The delivery and its text in one allocation; the text: the
 	// receipt's fields, its text: last.
 	r := &receiptDelivery{}
-	buf := rc.AppendText(r.buf[:0])
+	buf := appendReceiptFields(r.buf[:0], id, m.SubmittedAt, at, pdu.MessageState(st), code)
 	buf = appendReceiptText(buf, m)
 	var body []byte
 	if plainGSM(buf) {
@@ -126,6 +121,47 @@ func (g *Gateway) newReceipt(m *store.Message, st store.State, code uint16, at t
 		MessageID: id, State: st, ErrorCode: code, CreatedAt: at,
 	}
 	return &r.d
+}
+
+// appendReceiptFields appends the receipt text up to its text: (which
+// comes last), as dlr.New(id, submitted, done, st, "") with Err set to the
+// code (3 digits) formats it, without its layout-driven formatting.
+func appendReceiptFields(dst []byte, id string, submitted, done time.Time, st pdu.MessageState, code uint16) []byte {
+	dst = append(dst, "id:"...)
+	dst = append(dst, id...)
+	dst = append(dst, " sub:001 dlvrd:"...)
+	if st == pdu.StateDelivered {
+		dst = append(dst, "001"...)
+	} else {
+		dst = append(dst, "000"...)
+	}
+	dst = append(dst, " submit date:"...)
+	dst = appendReceiptDate(dst, submitted)
+	dst = append(dst, " done date:"...)
+	dst = appendReceiptDate(dst, done)
+	dst = append(dst, " stat:"...)
+	dst = append(dst, dlr.StatWord(st)...)
+	dst = append(dst, " err:"...)
+	c := min(code, 999)
+	dst = append(dst, byte('0'+c/100), byte('0'+c/10%10), byte('0'+c%10))
+	return append(dst, " text:"...)
+}
+
+// appendReceiptDate appends t as dlr.DateLayout (YYMMDDhhmm, in t's
+// location) formats it, the zero time as ten zeros.
+func appendReceiptDate(dst []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(dst, "0000000000"...)
+	}
+	y, mo, d := t.Date()
+	h, mi, _ := t.Clock()
+	if y < 0 {
+		y = -y
+	}
+	for _, v := range [5]int{y % 100, int(mo), d, h, mi} {
+		dst = append(dst, byte('0'+v/10), byte('0'+v%10))
+	}
+	return dst
 }
 
 // receiptDelivery is a receipt with room for its text (about 130 octets

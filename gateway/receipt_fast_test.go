@@ -112,6 +112,9 @@ func TestReceiptMatchesReference(t *testing.T) {
 				m := &store.Message{ID: id, Account: "acc", Source: store.Address{TON: 5, Addr: "Shop"},
 					Dest: store.Address{TON: 1, NPI: 1, Addr: "491761234567"}, DataCoding: b.dc, ESMClass: b.es,
 					Body: b.body, SubmittedAt: at.Add(-time.Minute)}
+				if sc.code == 5 {
+					m.SubmittedAt = time.Time{} // (as "0000000000")
+				}
 				name := fmt.Sprintf("%q/dc%d/esm%x/%s/%s/%d", b.body, b.dc, b.es, id, sc.st, sc.code)
 				if got, want := receiptText(m), refReceiptText(m); got != want {
 					t.Errorf("%s: receiptText %q, want %q", name, got, want)
@@ -125,6 +128,20 @@ func TestReceiptMatchesReference(t *testing.T) {
 					t.Errorf("%s: deliver_sm %+v, want %+v", name, got, want)
 				}
 			}
+		}
+	}
+	// Dates in other years and zones.
+	m := &store.Message{ID: "ab", Body: []byte("x")}
+	for _, sub := range []time.Time{
+		time.Date(1999, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(2100, 12, 31, 23, 59, 59, 0, time.FixedZone("x", 5*3600+1800)),
+		time.Date(2026, 6, 7, 0, 0, 0, 0, time.FixedZone("y", -11*3600)),
+		time.Date(9, 10, 11, 12, 13, 0, 0, time.UTC),
+	} {
+		m.SubmittedAt = sub
+		done := sub.Add(25 * time.Hour).In(time.FixedZone("z", 3600))
+		if got, want := g.newReceipt(m, store.Delivered, 0, done).Body, refReceiptBody(m, store.Delivered, 0, done); !bytes.Equal(got, want) {
+			t.Errorf("%v: receipt %q, want %q", sub, got, want)
 		}
 	}
 	// MO deliveries: no receipt TLVs, their own passed on.
