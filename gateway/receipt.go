@@ -45,7 +45,7 @@ func appendReceiptText(dst []byte, m *store.Message) []byte {
 		head := m.Body[:min(len(m.Body), 20)]
 		plain := true
 		for _, b := range head {
-			if !sameInGSMAndASCII(rune(b)) {
+			if !plainOctet[b] {
 				plain = false
 				break
 			}
@@ -219,12 +219,20 @@ type receiptPDU struct {
 // ASCII position (so its unpacked GSM 7-bit units are b itself).
 func plainGSM(b []byte) bool {
 	for _, c := range b {
-		if !sameInGSMAndASCII(rune(c)) {
+		if !plainOctet[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// plainOctet is sameInGSMAndASCII by octet.
+var plainOctet = func() (t [256]bool) {
+	for c := range 0x80 {
+		t[c] = sameInGSMAndASCII(rune(c))
+	}
+	return t
+}()
 
 // parseTLVs reads TLVs encoded as on the wire; a truncated tail is dropped.
 func parseTLVs(b []byte) pdu.TLVs { return appendParsedTLVs(nil, b) }
