@@ -14,7 +14,6 @@ import (
 // dispatcher's sweeper (within a second of it), the channel is made only
 // if a backend asks for it, and one allocation is all.
 type submitCtx struct {
-	parent   context.Context // for Value
 	deadline time.Time
 
 	mu   sync.Mutex
@@ -42,7 +41,10 @@ func (c *submitCtx) Err() error {
 	return c.err
 }
 
-func (c *submitCtx) Value(key any) any { return c.parent.Value(key) }
+// Value is nil: the dispatcher's context carries no values. (Passing
+// the lookup on to it would also hand context.Cause and WithCancel its
+// cancellation instead of this context's own.)
+func (c *submitCtx) Value(key any) any { return nil }
 
 // cancel ends the context with err (the first call only).
 func (c *submitCtx) cancel(err error) {
@@ -63,7 +65,7 @@ type submitSlots []atomic.Pointer[submitCtx]
 // beginSubmit makes the context of a submit by worker i, due within
 // timeout.
 func (d *dispatcher) beginSubmit(i int, timeout time.Duration) *submitCtx {
-	c := &submitCtx{parent: d.ctx, deadline: time.Now().Add(timeout)}
+	c := &submitCtx{deadline: time.Now().Add(timeout)}
 	d.slots[i].Store(c)
 	// After the store: a quit that this misses sees the slot.
 	if err := d.ctx.Err(); err != nil {

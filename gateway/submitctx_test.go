@@ -8,17 +8,19 @@ import (
 )
 
 func TestSubmitCtx(t *testing.T) {
-	type key struct{}
 	d := &dispatcher{slots: make(submitSlots, 2)}
-	d.ctx, d.quit = context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+	d.ctx, d.quit = context.WithCancel(context.Background())
 
 	c := d.beginSubmit(0, time.Minute)
 	if dl, ok := c.Deadline(); !ok || time.Until(dl) < 59*time.Second {
 		t.Fatalf("deadline %v %v", dl, ok)
 	}
-	if c.Value(key{}) != "v" || c.Err() != nil {
-		t.Fatalf("value %v, err %v", c.Value(key{}), c.Err())
+	if c.Err() != nil {
+		t.Fatalf("err %v", c.Err())
 	}
+	// A backend's own context below it ends with it.
+	child, cancel := context.WithCancel(c)
+	defer cancel()
 	done := c.Done()
 	d.expireSubmits(time.Now()) // not due yet
 	select {
@@ -28,8 +30,10 @@ func TestSubmitCtx(t *testing.T) {
 	}
 	d.expireSubmits(time.Now().Add(time.Minute))
 	<-done
-	if !errors.Is(c.Err(), context.DeadlineExceeded) {
-		t.Fatalf("err %v", c.Err())
+	<-child.Done()
+	if !errors.Is(c.Err(), context.DeadlineExceeded) || !errors.Is(context.Cause(c), context.DeadlineExceeded) ||
+		!errors.Is(context.Cause(child), context.DeadlineExceeded) {
+		t.Fatalf("err %v, cause %v, child's cause %v", c.Err(), context.Cause(c), context.Cause(child))
 	}
 	d.endSubmit(0, c)
 	if !errors.Is(c.Err(), context.DeadlineExceeded) || d.slots[0].Load() != nil {
