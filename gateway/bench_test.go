@@ -52,10 +52,13 @@ func (nullStore) Close() error                              { return nil }
 func benchSubmitReceipt(b *testing.B, st store.Store) {
 	const conns, window = 2, 100
 	g, err := gateway.New(context.Background(), gateway.Options{
-		Store:         st,
-		Backends:      map[string]backend.Backend{"simulator": sim.New(sim.Options{})},
-		InboundWindow: window,
-		AcceptAny:     true,
+		Store:    st,
+		Backends: map[string]backend.Backend{"simulator": sim.New(sim.Options{})},
+		// As smpp serve and smppd run the simulator.
+		InboundWindow:  window,
+		OutboundWindow: window,
+		Workers:        map[string]int{"simulator": 2},
+		AcceptAny:      true,
 	})
 	if err != nil {
 		b.Fatal(err)
