@@ -20,6 +20,11 @@ type committer struct {
 	log      *slog.Logger
 	maxBatch int
 	onCommit func(n int, took time.Duration) // metrics hook, may be nil
+	// onStored hears of each addMessage's message, onSaved of each
+	// addUpdate's change, once durable (or failed): typed callbacks, so
+	// that the hot path adds no closure per change.
+	onStored func(s *stored, err error)
+	onSaved  func(u store.Update, err error)
 
 	mu  sync.Mutex
 	cur *store.Batch
@@ -28,8 +33,9 @@ type committer struct {
 	// the removal is written (see ack).
 	unsent    map[uint64]int
 	cancelled int
-	done      []func(error)
-	free      []committed // batches (and callback slices) to reuse
+	done      []doneEntry
+	saved     []store.Update // cur's state changes from addUpdate
+	free      []committed    // batches (and callback slices) to reuse
 	notify    chan committed
 	wake      chan struct{}
 	room      *sync.Cond // waits for a batch under maxBatch
@@ -47,23 +53,20 @@ func newCommitter(st store.Store, log *slog.Logger, maxBatch int) *committer {
 	return c
 }
 
+// doneEntry is one callback owed once a batch is durable: fn, or (fn
+// nil) onStored with st.
+type doneEntry struct {
+	fn func(error)
+	st stored
+}
+
 // add records a change: fill appends it to the batch being gathered, and
 // done (may be nil) hears when it is durable. When the batch is full, add
 // waits for the commit under way to finish: the store sets the pace.
 func (c *committer) add(fill func(b *store.Batch), done func(error)) { c.put(fill, done, true) }
 
-// addNow is add that never waits for room: for callers that hold a lock
-// the committer's callbacks may need (a message's shard, see transition),
-// and so must not block. The batch may then grow past maxBatch a little.
-func (c *committer) addNow(fill func(b *store.Batch), done func(error)) { c.put(fill, done, false) }
-
 func (c *committer) put(fill func(b *store.Batch), done func(error), wait bool) {
-	c.mu.Lock()
-	for wait && c.cur.Len() >= c.maxBatch && !c.stopped {
-		c.room.Wait()
-	}
-	if c.stopped {
-		c.mu.Unlock()
+	if !c.lock(wait) {
 		if done != nil {
 			done(errStopped)
 		}
@@ -71,8 +74,27 @@ func (c *committer) put(fill func(b *store.Batch), done func(error), wait bool) 
 	}
 	fill(c.cur)
 	if done != nil {
-		c.done = append(c.done, done)
+		c.done = append(c.done, doneEntry{fn: done})
 	}
+	c.unlock()
+}
+
+// lock takes c.mu, first waiting for room in the batch if wait; it
+// reports false (c.mu not held) once the committer has stopped.
+func (c *committer) lock(wait bool) bool {
+	c.mu.Lock()
+	for wait && c.cur.Len() >= c.maxBatch && !c.stopped {
+		c.room.Wait()
+	}
+	if c.stopped {
+		c.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// unlock releases c.mu and wakes the commit loop.
+func (c *committer) unlock() {
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -80,14 +102,39 @@ func (c *committer) put(fill func(b *store.Batch), done func(error), wait bool) 
 	}
 }
 
-// addDelivery records a new delivery like addNow, remembering where it is
-// so that an acknowledgement before the commit can cancel it.
-func (c *committer) addDelivery(fill func(b *store.Batch), d *store.Delivery, done func(error)) {
-	c.addNow(func(b *store.Batch) {
-		fill(b)
-		c.unsent[d.ID] = len(b.Deliveries)
-		b.Deliveries = append(b.Deliveries, d)
-	}, done)
+// addMessage records a new message (like add); onStored hears of it with
+// st once it is durable.
+func (c *committer) addMessage(st stored) {
+	if !c.lock(true) {
+		s := st // (escapes; st, in the common case, need not)
+		c.onStored(&s, errStopped)
+		return
+	}
+	c.cur.Messages = append(c.cur.Messages, st.m)
+	c.done = append(c.done, doneEntry{st: st})
+	c.unlock()
+}
+
+// addUpdate records a state change, and with it the new delivery rc if
+// not nil, remembering where rc is so that an acknowledgement before the
+// commit can cancel it. It never waits for room: its callers hold a lock
+// the committer's callbacks may need (a message's shard, see transition),
+// so the batch may grow past maxBatch a little. onSaved hears of u once it
+// is durable. It reports false, recording nothing, once
+// the committer has stopped: the caller (which may hold the lock onSaved
+// takes) must then see to u itself.
+func (c *committer) addUpdate(u store.Update, rc *store.Delivery) bool {
+	if !c.lock(false) {
+		return false
+	}
+	c.cur.Updates = append(c.cur.Updates, u)
+	c.saved = append(c.saved, u)
+	if rc != nil {
+		c.unsent[rc.ID] = len(c.cur.Deliveries)
+		c.cur.Deliveries = append(c.cur.Deliveries, rc)
+	}
+	c.unlock()
+	return true
 }
 
 // ack removes an acknowledged delivery. When its insert has not been
@@ -97,15 +144,17 @@ func (c *committer) addDelivery(fill func(b *store.Batch), d *store.Delivery, do
 // committed, the message is resumed and its receipt made again: a receipt
 // may come twice after a crash, never not at all.)
 func (c *committer) ack(id uint64) {
-	c.add(func(b *store.Batch) {
-		if i, ok := c.unsent[id]; ok {
-			b.Deliveries[i] = nil
-			delete(c.unsent, id)
-			c.cancelled++
-			return
-		}
-		b.Done = append(b.Done, id)
-	}, nil)
+	if !c.lock(true) {
+		return
+	}
+	if i, ok := c.unsent[id]; ok {
+		c.cur.Deliveries[i] = nil
+		delete(c.unsent, id)
+		c.cancelled++
+	} else {
+		c.cur.Done = append(c.cur.Done, id)
+	}
+	c.unlock()
 }
 
 func (c *committer) run() {
@@ -123,8 +172,8 @@ func (c *committer) run() {
 				}
 				break
 			}
-			b, done := c.cur, c.done
-			c.cur, c.done = c.freeBatch()
+			b, done, saved := c.cur, c.done, c.saved
+			c.cur, c.done, c.saved = c.freeBatch()
 			if c.cancelled > 0 {
 				b.Deliveries = slices.DeleteFunc(b.Deliveries, func(d *store.Delivery) bool { return d == nil })
 				c.cancelled = 0
@@ -133,9 +182,7 @@ func (c *committer) run() {
 			c.room.Broadcast()
 			c.mu.Unlock()
 			if b.Len() == 0 {
-				for _, f := range done {
-					f(nil)
-				}
+				c.callBack(committed{b, done, saved, nil})
 				continue
 			}
 
@@ -146,16 +193,17 @@ func (c *committer) run() {
 			}
 			// The callbacks (answers to thousands of submits) run on
 			// their own goroutine while the next batch commits.
-			c.notify <- committed{b, done, err}
+			c.notify <- committed{b, done, saved, err}
 		}
 	}
 }
 
 // committed is a batch whose commit is over, for its callbacks.
 type committed struct {
-	b    *store.Batch
-	done []func(error)
-	err  error
+	b     *store.Batch
+	done  []doneEntry
+	saved []store.Update
+	err   error
 }
 
 // notifyLoop calls the callbacks of each committed batch, in commit order,
@@ -163,25 +211,38 @@ type committed struct {
 func (c *committer) notifyLoop() {
 	defer close(c.exited)
 	for r := range c.notify {
-		for _, f := range r.done {
-			f(r.err)
-		}
-		clear(r.done)
-		r.b.Reset()
-		c.mu.Lock()
-		c.free = append(c.free, committed{b: r.b, done: r.done[:0]})
-		c.mu.Unlock()
+		c.callBack(r)
 	}
 }
 
-// freeBatch returns an empty batch and callback slice; c.mu is held.
-func (c *committer) freeBatch() (*store.Batch, []func(error)) {
+// callBack calls r's callbacks and returns its batch and slices for reuse.
+func (c *committer) callBack(r committed) {
+	for i := range r.done {
+		if e := &r.done[i]; e.fn != nil {
+			e.fn(r.err)
+		} else {
+			c.onStored(&e.st, r.err)
+		}
+	}
+	for _, u := range r.saved {
+		c.onSaved(u, r.err)
+	}
+	clear(r.done)
+	clear(r.saved)
+	r.b.Reset()
+	c.mu.Lock()
+	c.free = append(c.free, committed{b: r.b, done: r.done[:0], saved: r.saved[:0]})
+	c.mu.Unlock()
+}
+
+// freeBatch returns an empty batch and callback slices; c.mu is held.
+func (c *committer) freeBatch() (*store.Batch, []doneEntry, []store.Update) {
 	if n := len(c.free); n > 0 {
 		f := c.free[n-1]
 		c.free = c.free[:n-1]
-		return f.b, f.done
+		return f.b, f.done, f.saved
 	}
-	return &store.Batch{}, nil
+	return &store.Batch{}, nil, nil
 }
 
 // apply commits b, retrying a failing store for a while: a change that was

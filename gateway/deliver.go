@@ -23,15 +23,18 @@ type deliverer struct {
 	g   *Gateway
 	log *slog.Logger
 
-	mu       sync.Mutex
-	accounts map[string]*outbox
-	ready    []*outbox // outboxes that have deliveries and may send
-	kick     chan struct{}
-	stopped  chan struct{}
-	done     chan struct{}
+	mu        sync.Mutex
+	accounts  map[string]*outbox
+	ready     []*outbox // outboxes that have deliveries and may send, from readyHead on
+	readyHead int
+	kick      chan struct{}
+	stopped   chan struct{}
+	done      chan struct{}
 
 	waiting atomic.Int64 // deliveries not yet acknowledged
 	givenUp atomic.Uint64
+
+	batch []*store.Delivery // send's, reused
 
 	// afterReceivers, if set (by tests), runs in send between looking up
 	// the account's sessions and taking d.mu: where a bind can slip in.
@@ -125,13 +128,14 @@ func (d *deliverer) run() {
 		}
 		for {
 			d.mu.Lock()
-			if len(d.ready) == 0 {
+			if d.readyHead == len(d.ready) {
+				d.ready, d.readyHead = d.ready[:0], 0 // (reused, not reallocated)
 				d.mu.Unlock()
 				break
 			}
-			ob := d.ready[0]
-			d.ready[0] = nil
-			d.ready = d.ready[1:]
+			ob := d.ready[d.readyHead]
+			d.ready[d.readyHead] = nil
+			d.readyHead++
 			ob.queued = false
 			d.mu.Unlock()
 			d.send(ob)
@@ -165,23 +169,44 @@ func (d *deliverer) send(ob *outbox) {
 		d.mu.Unlock()
 		return
 	}
-	n := min(len(ob.items)-ob.head, 1024)
-	batch := append([]*store.Delivery(nil), ob.items[ob.head:ob.head+n]...)
+	// Take no more than the windows have room for (at least one, to
+	// find out when none has): what cannot go out now goes back, and
+	// taking a thousand to send one made every answer cost a thousand.
+	room := 0
+	for _, s := range sessions {
+		room += max(s.OutboundWindow()-s.InFlight(), 0)
+	}
+	n := min(len(ob.items)-ob.head, max(room, 1), 1024)
+	// (d.batch is only used here, on run's goroutine.)
+	batch := append(d.batch[:0], ob.items[ob.head:ob.head+n]...)
 	clear(ob.items[ob.head : ob.head+n])
 	ob.head += n
 	d.mu.Unlock()
 
 	sent, full := 0, 0
+	// The deliver_sm for batch[sent] and its callback, made once however
+	// many sessions are tried with it.
+	var p *pdu.DeliverSM
+	var answered func(pdu.PDU, error)
 	for sent < len(batch) && full < len(sessions) {
 		dl := batch[sent]
 		s := sessions[ob.next%len(sessions)]
 		ob.next++
-		err := s.TryCallAsync(deliverSM(dl), func(_ pdu.PDU, err error) { d.answered(dl, err) })
+		if s.InFlight() >= s.OutboundWindow() {
+			full++ // (as TryCallAsync would say, without making the PDU)
+			continue
+		}
+		if p == nil {
+			p = deliverSM(dl)
+			answered = func(_ pdu.PDU, err error) { d.answered(dl, err) }
+		}
+		err := s.TryCallAsync(p, answered)
 		if err != nil && !sessionUnusable(err) {
 			// The deliver_sm cannot be encoded (an address too long for
 			// SMPP, say): no session will ever take it. Give it up
 			// rather than hold up the account's other deliveries.
 			d.giveUp(dl, "it cannot be encoded", err)
+			p = nil
 			sent++
 			continue
 		}
@@ -192,6 +217,7 @@ func (d *deliverer) send(ob *outbox) {
 			full++
 			continue
 		}
+		p = nil
 		full = 0
 		sent++
 	}
@@ -199,10 +225,20 @@ func (d *deliverer) send(ob *outbox) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if rest := batch[sent:]; len(rest) > 0 {
-		ob.items = append(rest, ob.items[ob.head:]...)
-		ob.head = 0
-	} else if ob.head == len(ob.items) {
+		// Back where they were taken from: the outbox's slots before
+		// head are only ever cleared, never moved, while send runs.
+		ob.head -= len(rest)
+		copy(ob.items[ob.head:], rest)
+	}
+	clear(batch)
+	d.batch = batch[:0]
+	if ob.head == len(ob.items) {
 		ob.items, ob.head = ob.items[:0], 0
+	} else if ob.head > 1024 && ob.head*2 > len(ob.items) {
+		// Reuse the front rather than grow behind it forever.
+		k := copy(ob.items, ob.items[ob.head:])
+		clear(ob.items[k:])
+		ob.items, ob.head = ob.items[:k], 0
 	}
 	if ob.head == len(ob.items) {
 		return
@@ -221,9 +257,12 @@ func (d *deliverer) send(ob *outbox) {
 // sessionUnusable reports whether a send failed for its session (full
 // window, closing, unbinding, the wrong state), not for the PDU.
 func sessionUnusable(err error) bool {
+	if errors.Is(err, smpp.ErrWindowFull) || errors.Is(err, smpp.ErrClosed) || errors.Is(err, smpp.ErrUnbinding) ||
+		errors.Is(err, smpp.ErrNotBound) {
+		return true // (first: the As below costs an allocation)
+	}
 	var se *smpp.StateError
-	return errors.Is(err, smpp.ErrWindowFull) || errors.Is(err, smpp.ErrClosed) || errors.Is(err, smpp.ErrUnbinding) ||
-		errors.Is(err, smpp.ErrNotBound) || errors.As(err, &se)
+	return errors.As(err, &se)
 }
 
 // receivers returns the sessions of account that take deliver_sm.

@@ -29,6 +29,7 @@ type dispatcher struct {
 	gmu    sync.Mutex
 	groups map[string]*group
 
+	slots   submitSlots    // each worker's submit under way
 	wg      sync.WaitGroup // the sweeper
 	workers sync.WaitGroup
 	ctx     context.Context
@@ -55,20 +56,30 @@ func newDispatcher(g *Gateway) *dispatcher {
 
 // start starts each backend's workers.
 func (d *dispatcher) start() {
+	total := 0
+	for name := range d.g.backends {
+		total += d.workersOf(name)
+	}
+	d.slots = make(submitSlots, total)
+	slot := 0
 	for name, b := range d.g.backends {
 		q := newQueue()
 		d.queues[name] = q
-		n := d.g.opts.Workers[name]
-		if n <= 0 {
-			n = 4
-		}
-		for range n {
+		for range d.workersOf(name) {
 			d.workers.Add(1)
-			go d.work(b, q)
+			go d.work(b, q, slot)
+			slot++
 		}
 	}
 	d.wg.Add(1)
 	go d.sweep()
+}
+
+func (d *dispatcher) workersOf(backend string) int {
+	if n := d.g.opts.Workers[backend]; n > 0 {
+		return n
+	}
+	return 4
 }
 
 // stop lets the workers finish the submits under way (until ctx is done,
@@ -83,10 +94,10 @@ func (d *dispatcher) stop(ctx context.Context) {
 	select {
 	case <-idle:
 	case <-ctx.Done():
-		d.quit()
+		d.stopSubmits()
 		<-idle
 	}
-	d.quit()
+	d.stopSubmits()
 	d.wg.Wait()
 	d.timers.close()
 }
@@ -158,19 +169,22 @@ func (d *dispatcher) push(parts []*store.Message) {
 }
 
 // work submits messages to one backend.
-func (d *dispatcher) work(b backend.Backend, q *queue) {
+func (d *dispatcher) work(b backend.Backend, q *queue, slot int) {
 	defer d.workers.Done()
 	for {
 		parts, ok := q.pop()
 		if !ok {
 			return
 		}
-		d.submit(b, parts)
+		d.submit(b, parts, slot)
 	}
 }
 
-func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
-	now := d.g.now()
+// submitTimeout bounds one Submit to a backend.
+const submitTimeout = 2 * time.Minute
+
+func (d *dispatcher) submit(b backend.Backend, parts []*store.Message, slot int) {
+	var now time.Time // (read only for a message with a validity)
 	// Drop parts that became final meanwhile (cancelled, expired) or
 	// were replaced (replace_sm routes the new version); claim the others,
 	// which ends their replaceability.
@@ -178,6 +192,9 @@ func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
 	for _, m := range parts {
 		if !d.live.claim(m) {
 			continue
+		}
+		if !m.ExpireAt.IsZero() && now.IsZero() {
+			now = d.g.now()
 		}
 		if !m.ExpireAt.IsZero() && !now.Before(m.ExpireAt) {
 			d.g.transition(m, store.Expired, 0, "")
@@ -189,9 +206,9 @@ func (d *dispatcher) submit(b backend.Backend, parts []*store.Message) {
 		return
 	}
 	parts = live
-	ctx, cancel := context.WithTimeout(d.ctx, 2*time.Minute)
+	ctx := d.beginSubmit(slot, submitTimeout)
 	res, err := b.Submit(ctx, parts)
-	cancel()
+	d.endSubmit(slot, ctx)
 	if err != nil {
 		if pe, ok := backend.Permanent(err); ok {
 			d.log.Info("backend refused a message", "backend", b.Name(), "message_id", parts[0].ID, "err", err)
@@ -340,6 +357,7 @@ func (d *dispatcher) sweep() {
 			return
 		case <-t.C:
 		}
+		d.expireSubmits(time.Now())
 		now := d.g.now()
 		for _, m := range d.live.expired(now) {
 			d.g.transition(m, store.Expired, 0, "")
@@ -525,11 +543,18 @@ func (x *backendIndex) len() int {
 // a lock, and a worker that takes the old one finds it is not live.
 type liveSet struct {
 	seed   maphash.Seed
-	shards [32]struct {
-		sync.Mutex
-		m    map[string]*store.Message
-		busy map[string]struct{}
-	}
+	shards [32]liveShard
+}
+
+type liveShard struct {
+	sync.Mutex
+	m    map[string]*store.Message
+	busy map[string]struct{}
+	// unsaved holds the state changes made and not yet committed, by
+	// message id (they may outlive the message's stay in m): a receipt
+	// goes out before its state change is durable, and query_sm must not
+	// contradict it meanwhile.
+	unsaved map[string]store.Update
 }
 
 func (l *liveSet) init() {
@@ -537,7 +562,33 @@ func (l *liveSet) init() {
 	for i := range l.shards {
 		l.shards[i].m = map[string]*store.Message{}
 		l.shards[i].busy = map[string]struct{}{}
+		l.shards[i].unsaved = map[string]store.Update{}
 	}
+}
+
+// shardOf returns id's shard.
+func (l *liveSet) shardOf(id string) *liveShard { return &l.shards[l.shard(id)] }
+
+// lockLive locks m's shard and returns it, or returns nil (locking
+// nothing) when m is no longer live (it became final meanwhile). The
+// caller may change m's state, then calls unlockLive.
+func (l *liveSet) lockLive(m *store.Message) *liveShard {
+	s := l.shardOf(m.ID)
+	s.Lock()
+	if s.m[m.ID] != m {
+		s.Unlock()
+		return nil
+	}
+	return s
+}
+
+// unlockLive ends lockLive: a final state removes m.
+func (l *liveSet) unlockLive(s *liveShard, m *store.Message) {
+	if m.State.Final() {
+		delete(s.m, m.ID)
+		delete(s.busy, m.ID)
+	}
+	s.Unlock()
 }
 
 // claim marks m as taken by a worker; it reports false when m is no longer
@@ -634,24 +685,6 @@ func (l *liveSet) get(id string) *store.Message {
 	s.Lock()
 	defer s.Unlock()
 	return s.m[id]
-}
-
-// finish applies a state change to a live message under its shard's lock:
-// it reports false, changing nothing, when the message is no longer live
-// (it became final meanwhile); a final state removes it.
-func (l *liveSet) finish(m *store.Message, fn func()) bool {
-	s := &l.shards[l.shard(m.ID)]
-	s.Lock()
-	defer s.Unlock()
-	if s.m[m.ID] != m {
-		return false
-	}
-	fn()
-	if m.State.Final() {
-		delete(s.m, m.ID)
-		delete(s.busy, m.ID)
-	}
-	return true
 }
 
 func (l *liveSet) len() int {

@@ -101,12 +101,8 @@ type Gateway struct {
 	ids      *ids
 	metrics  *Metrics
 
-	pending atomic.Int64 // unfinished messages
-	// unsaved holds the state changes (store.Update by message id) made
-	// and not yet committed: a receipt goes out before its state change is
-	// durable, and query_sm must not contradict it meanwhile.
-	unsaved  sync.Map
-	bound    sync.Map // *smpp.Session → *account, while bound
+	pending  atomic.Int64 // unfinished messages
+	bound    sync.Map     // *smpp.Session → *account, while bound
 	stopTick chan struct{}
 	tickDone chan struct{}
 	shutOnce sync.Once
@@ -159,6 +155,8 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	g.ids = newIDs(epoch, func() (uint32, error) { return o.Store.NextEpoch(context.Background()) })
 	g.commit = newCommitter(o.Store, g.log, o.CommitMaxBatch)
 	g.commit.onCommit = g.metrics.committed
+	g.commit.onStored = g.stored
+	g.commit.onSaved = g.saved
 	go g.commit.run()
 	g.dispatch = newDispatcher(g)
 	g.deliver = newDeliverer(g)
@@ -281,60 +279,68 @@ func (g *Gateway) connState(s *smpp.Session, st smpp.State) {
 // false when m was final already (a late or duplicate report).
 func (g *Gateway) transition(m *store.Message, st store.State, code uint16, backendID string) bool {
 	now := g.now()
-	changed := false
 	// Everything happens under the message's shard lock, the commit and the
 	// receipt's queueing included: two reports racing (a backend's final
 	// state and the dispatcher's ENROUTE) must reach the store and the
 	// client in the order their changes were made, or a stale ENROUTE could
-	// overwrite DELIVERED. (addNow never blocks, so the lock is held
+	// overwrite DELIVERED. (addUpdate never blocks, so the lock is held
 	// briefly.)
-	ok := g.dispatch.live.finish(m, func() {
-		if m.State == st && (backendID == "" || backendID == m.BackendID) {
-			return // nothing new (ENROUTE again)
-		}
-		changed = true
-		m.State, m.ErrorCode, m.UpdatedAt = st, code, now
-		if backendID != "" && backendID != m.BackendID {
-			g.dispatch.byBackend.remove(m.Route, m.BackendID, m.ID)
-			m.BackendID = backendID
-			if !st.Final() {
-				g.dispatch.byBackend.add(m.Route, backendID, m.ID)
-			}
-		}
-		if st.Final() {
-			m.DoneAt = now
-			g.dispatch.byBackend.remove(m.Route, m.BackendID, m.ID)
-		}
-		u := store.Update{ID: m.ID, State: st, ErrorCode: code, BackendID: backendID, Attempts: m.Attempts, At: now}
-		fill := func(b *store.Batch) { b.Updates = append(b.Updates, u) }
-		g.unsaved.Store(u.ID, u)
-		saved := func(err error) {
-			g.unsaved.CompareAndDelete(u.ID, u)
-			if err != nil {
-				g.log.Error("state change not stored", "message_id", u.ID, "state", st.String(), "err", err)
-			}
-		}
-		if !wantsReceipt(m.RegisteredDelivery, st) {
-			g.commit.addNow(fill, saved)
-			return
-		}
-		// The receipt goes out at once, not after the commit: when the
-		// client acknowledges it before the commit, it is never written
-		// (see committer.ack).
-		rc := g.newReceipt(m, st, code, now)
-		g.commit.addDelivery(fill, rc, saved)
-		g.deliver.enqueue(rc)
-	})
-	if !ok {
+	sh := g.dispatch.live.lockLive(m)
+	if sh == nil {
 		return false
 	}
-	if changed {
-		if st.Final() {
-			g.pending.Add(-1)
-		}
-		g.metrics.state(m.Route, st)
+	if m.State == st && (backendID == "" || backendID == m.BackendID) {
+		sh.Unlock()
+		return true // nothing new (ENROUTE again)
 	}
+	m.State, m.ErrorCode, m.UpdatedAt = st, code, now
+	if backendID != "" && backendID != m.BackendID {
+		g.dispatch.byBackend.remove(m.Route, m.BackendID, m.ID)
+		m.BackendID = backendID
+		if !st.Final() {
+			g.dispatch.byBackend.add(m.Route, backendID, m.ID)
+		}
+	}
+	if st.Final() {
+		m.DoneAt = now
+		g.dispatch.byBackend.remove(m.Route, m.BackendID, m.ID)
+	}
+	u := store.Update{ID: m.ID, State: st, ErrorCode: code, BackendID: backendID, Attempts: m.Attempts, At: now}
+	// The receipt goes out at once, not after the commit: when the client
+	// acknowledges it before the commit, it is never written (see
+	// committer.ack).
+	var rc *store.Delivery
+	if wantsReceipt(m.RegisteredDelivery, st) {
+		rc = g.newReceipt(m, st, code, now)
+	}
+	sh.unsaved[u.ID] = u
+	if !g.commit.addUpdate(u, rc) {
+		delete(sh.unsaved, u.ID)
+		g.log.Error("state change not stored", "message_id", u.ID, "state", st.String(), "err", errStopped)
+	}
+	if rc != nil {
+		g.deliver.enqueue(rc)
+	}
+	g.dispatch.live.unlockLive(sh, m)
+	if st.Final() {
+		g.pending.Add(-1)
+	}
+	g.metrics.state(m.Route, st)
 	return true
+}
+
+// saved forgets a state change once it is committed (the committer's
+// onSaved), unless a later one has taken its place.
+func (g *Gateway) saved(u store.Update, err error) {
+	sh := g.dispatch.live.shardOf(u.ID)
+	sh.Lock()
+	if v, ok := sh.unsaved[u.ID]; ok && v == u {
+		delete(sh.unsaved, u.ID)
+	}
+	sh.Unlock()
+	if err != nil {
+		g.log.Error("state change not stored", "message_id", u.ID, "state", u.State.String(), "err", err)
+	}
 }
 
 // message returns a stored message with the state changes made since the
@@ -344,8 +350,11 @@ func (g *Gateway) message(ctx context.Context, id string) (*store.Message, error
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := g.unsaved.Load(id); ok {
-		u := v.(store.Update)
+	sh := g.dispatch.live.shardOf(id)
+	sh.Lock()
+	u, ok := sh.unsaved[id]
+	sh.Unlock()
+	if ok {
 		m.State, m.ErrorCode, m.UpdatedAt = u.State, u.ErrorCode, u.At
 		if u.State.Final() && m.DoneAt.IsZero() {
 			m.DoneAt = u.At

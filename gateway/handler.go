@@ -97,7 +97,7 @@ func (g *Gateway) fromSubmit(a *account, p *pdu.SubmitSM) (*store.Message, pdu.S
 		}
 		m.ExpireAt = t.At(now)
 	}
-	return m, g.check(a, m, p.TLVs)
+	return m, g.checkAt(a, m, p.TLVs, now)
 }
 
 func (g *Gateway) fromDataSM(a *account, p *pdu.DataSM) (*store.Message, pdu.Status) {
@@ -120,6 +120,11 @@ func (g *Gateway) fromDataSM(a *account, p *pdu.DataSM) (*store.Message, pdu.Sta
 // check validates what every submitted message needs and fills in the
 // gateway's part: route, validity, the long-message group.
 func (g *Gateway) check(a *account, m *store.Message, tlvs pdu.TLVs) pdu.Status {
+	return g.checkAt(a, m, tlvs, g.now())
+}
+
+// checkAt is check with the time now (one clock reading per submit).
+func (g *Gateway) checkAt(a *account, m *store.Message, tlvs pdu.TLVs, now time.Time) pdu.Status {
 	if m.Dest.Addr == "" {
 		return pdu.ESME_RINVDSTADR
 	}
@@ -129,7 +134,6 @@ func (g *Gateway) check(a *account, m *store.Message, tlvs pdu.TLVs) pdu.Status 
 	if m.RegisteredDelivery&0xE0 != 0 {
 		return pdu.ESME_RINVREGDLVFLG
 	}
-	now := g.now()
 	if m.ExpireAt.IsZero() && g.opts.DefaultValidity > 0 {
 		m.ExpireAt = now.Add(g.opts.DefaultValidity)
 	}
@@ -221,7 +225,7 @@ func (g *Gateway) accept(w smpp.ResponseWriter, r *smpp.Request, a *account, m *
 // when the submit must wait; when it reports true, the caller owes
 // a.release() once the submit is answered.
 func (g *Gateway) admit(w smpp.ResponseWriter, r *smpp.Request, a *account) bool {
-	if !a.allow(g.now()) {
+	if a.Throughput > 0 && !a.allow(g.now()) { // (allow says yes without a limit)
 		g.reject(w, r, a, pdu.ESME_RTHROTTLED, "throughput limit")
 		return false
 	}
@@ -261,32 +265,47 @@ func (g *Gateway) fault(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *
 	time.AfterFunc(d.Delay, answer)
 }
 
-// store stores m and answers its submit (detached) once m is durable.
+// store stores m and answers its submit (detached) once m is durable
+// (stored).
 func (g *Gateway) store(w smpp.ResponseWriter, id pdu.CommandID, a *account, m *store.Message) {
 	start := time.Now()
 	m.ID = g.ids.message()
 	g.pending.Add(1)
-	g.commit.add(func(b *store.Batch) { b.Messages = append(b.Messages, m) }, func(err error) {
-		a.release()
-		if err != nil {
-			g.pending.Add(-1)
-			g.log.Error("message not stored; submit refused", "system_id", a.SystemID, "err", err)
-			w.RespondStatus(pdu.ESME_RSYSERR)
-			return
-		}
-		g.metrics.accepted(a.SystemID)
-		g.metrics.submitted(time.Since(start))
-		// Live before the answer, so that a cancel_sm or replace_sm
-		// right after it finds the message; routed after it, so that
-		// no receipt overtakes the answer.
-		g.dispatch.live.put(m)
-		if id == pdu.DataSMID {
-			w.Respond(&pdu.DataSMResp{MessageID: m.ID})
-		} else {
-			w.Respond(&pdu.SubmitSMResp{MessageID: m.ID})
-		}
-		g.dispatch.route(m)
-	})
+	g.commit.addMessage(stored{w: w, id: id, a: a, m: m, start: start})
+}
+
+// stored is a submit waiting for its message's commit.
+type stored struct {
+	w     smpp.ResponseWriter
+	id    pdu.CommandID
+	a     *account
+	m     *store.Message
+	start time.Time
+}
+
+// stored answers a submit once its message's commit is over (the
+// committer's onStored).
+func (g *Gateway) stored(s *stored, err error) {
+	a, m, w := s.a, s.m, s.w
+	a.release()
+	if err != nil {
+		g.pending.Add(-1)
+		g.log.Error("message not stored; submit refused", "system_id", a.SystemID, "err", err)
+		w.RespondStatus(pdu.ESME_RSYSERR)
+		return
+	}
+	g.metrics.accepted(a.SystemID)
+	g.metrics.submitted(time.Since(s.start))
+	// Live before the answer, so that a cancel_sm or replace_sm
+	// right after it finds the message; routed after it, so that
+	// no receipt overtakes the answer.
+	g.dispatch.live.put(m)
+	if s.id == pdu.DataSMID {
+		w.Respond(&pdu.DataSMResp{MessageID: m.ID})
+	} else {
+		w.Respond(&pdu.SubmitSMResp{MessageID: m.ID})
+	}
+	g.dispatch.route(m)
 }
 
 func (g *Gateway) reject(w smpp.ResponseWriter, r *smpp.Request, a *account, st pdu.Status, reason string) {

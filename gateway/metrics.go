@@ -15,11 +15,15 @@ import (
 // Metrics counts what the gateway does, for logs, the HTTP API and
 // Prometheus. Its methods are safe for concurrent use.
 type Metrics struct {
-	mu       sync.Mutex
-	accept   map[string]uint64 // by account
-	reject   map[rejectKey]uint64
-	states   map[stateKey]uint64
-	binds    map[bindKey]int64
+	mu     sync.Mutex // guards reject, binds, and the writers of accept and states
+	reject map[rejectKey]uint64
+	binds  map[bindKey]int64
+	// accept (by account) and states (by route) are on every message's
+	// path: maps replaced whole when a key is added (seldom: a new
+	// account or route), read without a lock, of atomic counters.
+	accept   atomic.Pointer[map[string]*atomic.Uint64]
+	states   atomic.Pointer[map[string]*stateCounts]
+	odd      map[stateKey]uint64 // states beyond stateCounts (none today); under mu
 	commits  atomic.Uint64
 	changes  atomic.Uint64
 	commitNs atomic.Uint64
@@ -52,17 +56,40 @@ type bindKey struct {
 	state   smpp.State
 }
 
+// stateCounts counts state changes by store.State.
+type stateCounts [16]atomic.Uint64
+
 func newMetrics() *Metrics {
-	m := &Metrics{accept: map[string]uint64{}, reject: map[rejectKey]uint64{}, states: map[stateKey]uint64{}, binds: map[bindKey]int64{}}
+	m := &Metrics{reject: map[rejectKey]uint64{}, odd: map[stateKey]uint64{}, binds: map[bindKey]int64{}}
+	m.accept.Store(&map[string]*atomic.Uint64{})
+	m.states.Store(&map[string]*stateCounts{})
 	m.initHistograms()
 	return m
 }
 
-func (m *Metrics) accepted(account string) {
+// counterOf returns the value of k in the map p holds, adding it (a new map
+// with it) under m.mu if need be.
+func counterOf[V any](m *Metrics, p *atomic.Pointer[map[string]*V], k string) *V {
+	if v := (*p.Load())[k]; v != nil {
+		return v
+	}
 	m.mu.Lock()
-	m.accept[account]++
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	old := *p.Load()
+	if v := old[k]; v != nil {
+		return v
+	}
+	next := make(map[string]*V, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	v := new(V)
+	next[k] = v
+	p.Store(&next)
+	return v
 }
+
+func (m *Metrics) accepted(account string) { counterOf(m, &m.accept, account).Add(1) }
 
 func (m *Metrics) rejected(account string, st pdu.Status) {
 	m.mu.Lock()
@@ -71,9 +98,37 @@ func (m *Metrics) rejected(account string, st pdu.Status) {
 }
 
 func (m *Metrics) state(route string, st store.State) {
-	m.mu.Lock()
-	m.states[stateKey{route, st}]++
-	m.mu.Unlock()
+	if int(st) >= len(stateCounts{}) {
+		m.mu.Lock()
+		m.odd[stateKey{route, st}]++
+		m.mu.Unlock()
+		return
+	}
+	counterOf(m, &m.states, route)[st].Add(1)
+}
+
+// eachAccepted calls fn with each account's count of accepted messages.
+func (m *Metrics) eachAccepted(fn func(account string, n uint64)) {
+	for acc, c := range *m.accept.Load() {
+		if n := c.Load(); n > 0 {
+			fn(acc, n)
+		}
+	}
+}
+
+// eachState calls fn with each route's count of changes to each state.
+// m.mu is held.
+func (m *Metrics) eachState(fn func(route string, st store.State, n uint64)) {
+	for route, cs := range *m.states.Load() {
+		for st := range cs {
+			if n := cs[st].Load(); n > 0 {
+				fn(route, store.State(st), n)
+			}
+		}
+	}
+	for k, n := range m.odd {
+		fn(k.route, k.state, n)
+	}
 }
 
 func (m *Metrics) bind(account string, st smpp.State, delta int64) {
@@ -129,16 +184,12 @@ func (m *Metrics) Snapshot() Snapshot {
 		Commits: m.commits.Load(), Changes: m.changes.Load(), CommitTime: time.Duration(m.commitNs.Load()),
 		ReceiptsDelivered: m.receiptsDelivered.Load(), ReceiptsExpired: m.receiptsExpired.Load(),
 		MODelivered: m.moDelivered.Load(), MOExpired: m.moExpired.Load(), MOUnrouted: m.moUnrouted.Load()}
+	m.eachAccepted(func(acc string, n uint64) { s.Accepted[acc] = n })
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for k, v := range m.accept {
-		s.Accepted[k] = v
-	}
 	for k, v := range m.reject {
 		s.Rejected[k.account+" "+k.status.String()] = v
 	}
-	for k, v := range m.states {
-		s.States[k.route+" "+k.state.String()] = v
-	}
+	m.eachState(func(route string, st store.State, n uint64) { s.States[route+" "+st.String()] = n })
 	return s
 }

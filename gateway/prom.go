@@ -149,16 +149,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descPDUErrs, n, k[0], k[1], k[2])
 	}
 
+	m.eachAccepted(func(acc string, n uint64) { counter(descAccepted, n, acc) })
 	m.mu.Lock()
-	for acc, n := range m.accept {
-		counter(descAccepted, n, acc)
-	}
 	for k, n := range m.reject {
 		counter(descRejected, n, k.account, k.status.String())
 	}
-	for k, n := range m.states {
-		counter(descOutcomes, n, k.route, k.state.String())
-	}
+	m.eachState(func(route string, st store.State, n uint64) { counter(descOutcomes, n, route, st.String()) })
 	m.mu.Unlock()
 
 	// Unfinished messages by state, from the live set (every state is

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"os/signal"
 	"strconv"
 	"sync/atomic"
@@ -72,6 +73,7 @@ measuring the library's server.`)
 	if *echo {
 		srv = echoServer(*window, *password, log, *trace, e)
 	} else {
+		setGCDefault(os.Getenv, serveGCPercent)
 		g, err := simulator(*window, *password, log)
 		if err != nil {
 			l.Close()
@@ -108,8 +110,14 @@ func simulator(window int, password string, log *slog.Logger) (*gateway.Gateway,
 		Store:         memory.New(),
 		Backends:      map[string]backend.Backend{"simulator": sim.New(sim.Options{})},
 		InboundWindow: window,
-		AcceptAny:     password == "",
-		Logger:        log,
+		// As smppd's defaults: receipts flow 100 at a time per session
+		// (the library's default of 10 made them lag behind the
+		// submits), and two workers take the simulator's instant
+		// deliveries (more only contend).
+		OutboundWindow: 100,
+		Workers:        map[string]int{"simulator": 2},
+		AcceptAny:      password == "",
+		Logger:         log,
 	}
 	if password != "" {
 		o.PassThrough = func(_ context.Context, _, pw string) error {

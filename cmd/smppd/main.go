@@ -24,7 +24,10 @@ import (
 	"github.com/smppkit/smpp/gateway/config"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr)) }
+func main() {
+	setGCDefault(os.Getenv)
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
 
 func run(args, env []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "hash-password" {
