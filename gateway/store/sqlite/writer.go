@@ -6,17 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 
 	"github.com/smppkit/smpp/gateway/store"
 )
 
 // Rows per multi-row INSERT or DELETE statement. One statement for many
-// rows saves a parse, a bind call and a VM run per row; 32 deliveries are
-// 608 parameters, well under SQLite's limit of 32766.
+// rows saves a parse, a bind call and a VM run per row; 64 deliveries are
+// 1216 parameters, well under SQLite's limit of 32766.
 const (
-	insertRows = 32
+	insertRows = 64
 	deleteRows = 128
 	histRows   = 128
 )
@@ -128,10 +127,6 @@ func (w *writer) applyTx(c *coalesced, seq uint64) error {
 		if err := w.insertMessages(c.msgs[i:j], c.events[i:j]); err != nil {
 			return err
 		}
-		// A transaction runs for a long time, and nothing waits for it
-		// but the backlog: let the sessions (whose clients do wait) run
-		// first, statement by statement.
-		runtime.Gosched()
 	}
 	if err := w.changeMessages(c.replaces, c.updates); err != nil {
 		return err
@@ -189,7 +184,10 @@ func (w *writer) applyTx(c *coalesced, seq uint64) error {
 
 func (w *writer) insertMessages(ms []*store.Message, evs [][]store.Event) error {
 	st, err := w.prepare(&w.insertMsg[len(ms)], func() string {
-		return "INSERT INTO messages (" + messageCols + ") VALUES " + placeholders(nMessageCols, len(ms))
+		// OR FAIL: a failure rolls the whole transaction back anyway,
+		// so SQLite need not keep a statement journal to undo this
+		// statement's rows alone.
+		return "INSERT OR FAIL INTO messages (" + messageCols + ") VALUES " + placeholders(nMessageCols, len(ms))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare insert: %w", err)
@@ -352,7 +350,7 @@ func (w *writer) queryBlob(st driver.Stmt, id string) ([]byte, error) {
 
 func (w *writer) insertDeliveries(ds []*store.Delivery) error {
 	st, err := w.prepare(&w.insertDel[len(ds)], func() string {
-		return "INSERT INTO deliveries (" + deliveryCols + ") VALUES " + placeholders(nDeliveryCols, len(ds))
+		return "INSERT OR FAIL INTO deliveries (" + deliveryCols + ") VALUES " + placeholders(nDeliveryCols, len(ds))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare insert: %w", err)

@@ -81,7 +81,14 @@ func benchApply(b *testing.B, s store.Store, n int) {
 	ctx := context.Background()
 	now := time.Now()
 	var seq uint64
-	id := func(k uint64) string { return strconv.FormatUint(1<<40+k, 16) }
+	// Ids as the gateway makes them: an epoch from the store, then a
+	// counter (a store may know such ids are new without looking).
+	epoch, err := s.NextEpoch(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := uint64(epoch) << 32
+	id := func(k uint64) string { return strconv.FormatUint(base|k, 16) }
 	var b1, b2 []uint64 // the message numbers of the last two batches
 	var batch store.Batch
 	rows := 0
@@ -98,12 +105,14 @@ func benchApply(b *testing.B, s store.Store, n int) {
 		for _, k := range b1 {
 			batch.Updates = append(batch.Updates, store.Update{ID: id(k), State: store.Delivered, BackendID: "sim-" + id(k), At: now})
 			batch.Deliveries = append(batch.Deliveries, &store.Delivery{
-				ID: k, Account: "acme", Kind: store.Receipt,
+				ID: base | k, Account: "acme", Kind: store.Receipt,
 				Source: store.Address{TON: 1, NPI: 1, Addr: "447700900123"}, Dest: store.Address{TON: 5, Addr: "ACME"},
 				ESMClass: 0x04, Body: receiptBody, MessageID: id(k), State: store.Delivered, CreatedAt: now,
 			})
 		}
-		batch.Done = append(batch.Done, b2...)
+		for _, k := range b2 {
+			batch.Done = append(batch.Done, base|k)
+		}
 		if err := s.Apply(ctx, &batch); err != nil {
 			b.Fatal(err)
 		}
