@@ -201,7 +201,10 @@ func copyMessagesV3(c driver.Conn) error {
 		if len(ms) == 0 {
 			return nil
 		}
-		err := w.insertMessages(ms, make([][]store.Event, len(ms)))
+		rows, err := encodeRows(ms, make([][]store.Event, len(ms)))
+		if err == nil {
+			err = w.insertMessages(rows)
+		}
 		ms = ms[:0]
 		return err
 	}
