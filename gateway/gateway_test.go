@@ -140,9 +140,16 @@ func TestSubmitGetsReceiptOnSameBind(t *testing.T) {
 	if r.From != "491761234567" || r.To != "Shop" {
 		t.Errorf("addresses %s → %s", r.From, r.To)
 	}
-	m, err := h.st.Message(context.Background(), id)
-	if err != nil || m.State != store.Delivered || m.Account != "shop" || m.DoneAt.IsZero() {
-		t.Fatalf("stored %+v, %v", m, err)
+	// The receipt goes out as its state change is committed: the store
+	// may have it a moment later.
+	var m *store.Message
+	waitFor(t, func() bool {
+		var err error
+		m, err = h.st.Message(context.Background(), id)
+		return err == nil && m.State == store.Delivered
+	}, "DELIVERED stored")
+	if m.Account != "shop" || m.DoneAt.IsZero() {
+		t.Fatalf("stored %+v", m)
 	}
 	// query_sm answers from the store.
 	q, err := c.Query(context.Background(), &pdu.QuerySM{MessageID: id, SourceAddr: "Shop"})
