@@ -91,6 +91,8 @@ var (
 	descDeliv    = prometheus.NewDesc("smppd_deliveries_delivered_total", "Receipts and MO messages acknowledged by their account.", []string{"kind"}, nil)
 	descExpired  = prometheus.NewDesc("smppd_deliveries_expired_total", "Receipts and MO messages given up after the maximum age.", []string{"kind"}, nil)
 	descUnrouted = prometheus.NewDesc("smppd_mo_unrouted_total", "MO messages for an address no account owns (dropped).", nil, nil)
+	descBacklog  = prometheus.NewDesc("smppd_store_backlog_changes", "Changes durable in the store's log and not yet in its tables.", nil, nil)
+	descBackAge  = prometheus.NewDesc("smppd_store_backlog_age_seconds", "How long the oldest change in the store's backlog has waited.", nil, nil)
 )
 
 // collector exposes a Gateway to Prometheus.
@@ -104,6 +106,10 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSessions, descPDUs, descPDUErrs, descAccepted, descRejected, descOutcomes,
 		descByState, descPending, descWaiting, descDeliv, descExpired, descUnrouted} {
 		ch <- d
+	}
+	if _, ok := c.g.opts.Store.(store.Backlogger); ok {
+		ch <- descBacklog
+		ch <- descBackAge
 	}
 	m := c.g.metrics
 	m.submitLatency.Describe(ch)
@@ -175,6 +181,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descExpired, m.receiptsExpired.Load(), "receipt")
 	counter(descExpired, m.moExpired.Load(), "mo")
 	counter(descUnrouted, m.moUnrouted.Load())
+	if b, ok := g.opts.Store.(store.Backlogger); ok {
+		n, age := b.Backlog()
+		gauge(descBacklog, float64(n))
+		gauge(descBackAge, age.Seconds())
+	}
 	ch <- m.submitLatency
 	ch <- m.commitLatency
 	ch <- m.commitBatch

@@ -20,6 +20,7 @@ import (
 	"github.com/smppkit/smpp/gateway"
 	"github.com/smppkit/smpp/gateway/backend"
 	"github.com/smppkit/smpp/gateway/backend/sim"
+	"github.com/smppkit/smpp/gateway/store"
 	"github.com/smppkit/smpp/gateway/store/memory"
 	"github.com/smppkit/smpp/pdu"
 )
@@ -46,9 +47,15 @@ func testAccounts() []gateway.Account {
 
 func newHarness(t *testing.T, simOpts sim.Options) *harness {
 	t.Helper()
+	return newHarnessOn(t, memory.New(), simOpts)
+}
+
+// newHarnessOn is newHarness on the store st.
+func newHarnessOn(t *testing.T, st store.Store, simOpts sim.Options) *harness {
+	t.Helper()
 	h := &harness{t: t, accounts: testAccounts()}
 	gw, err := gateway.New(context.Background(), gateway.Options{
-		Store:    memory.New(),
+		Store:    st,
 		Backends: map[string]backend.Backend{"sim": sim.New(simOpts)},
 		Accounts: h.accounts,
 	})

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"github.com/smppkit/smpp/gateway/store/sqlite"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -94,6 +96,31 @@ func TestMetricsCountSMPPTraffic(t *testing.T) {
 
 // Every expression of the Grafana dashboard names series the gateway
 // exposes.
+// The SQLite store's backlog (changes in its log, not yet in its tables)
+// is exposed; a store without one has no such series.
+func TestMetricsStoreBacklog(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "m.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := newHarnessOn(t, st, sim.Options{})
+	c := h.dial("acme", "secret")
+	if _, err := c.Submit(context.Background(), &pdu.SubmitSM{SourceAddr: "Shop", DestAddrTON: 1, DestAddrNPI: 1,
+		DestinationAddr: "4915550001", ShortMessage: []byte("hello")}); err != nil {
+		t.Fatal(err)
+	}
+	fams := h.scrape()
+	for _, name := range []string{"smppd_store_backlog_changes", "smppd_store_backlog_age_seconds"} {
+		if v, ok := value(fams, name, nil); !ok || v < 0 {
+			t.Errorf("%s = %v (present %v) on the sqlite store", name, v, ok)
+		}
+	}
+	if _, ok := value(newHarness(t, sim.Options{}).scrape(), "smppd_store_backlog_changes", nil); ok {
+		t.Error("smppd_store_backlog_changes on the memory store")
+	}
+}
+
 func TestGrafanaDashboardUsesExposedSeries(t *testing.T) {
 	b, err := os.ReadFile("../../docs/grafana/smppd.json")
 	if err != nil {

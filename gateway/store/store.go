@@ -290,6 +290,14 @@ type Store interface {
 	Close() error
 }
 
+// Backlogger is implemented by stores that make changes durable in a log
+// first and apply them to their tables behind (store/sqlite): Backlog says
+// how many changes are waiting, and how long the oldest has waited. A
+// backlog that keeps growing means the tables cannot keep up.
+type Backlogger interface {
+	Backlog() (changes int, age time.Duration)
+}
+
 // Event is one step of a message's history: a state it reached and when.
 type Event struct {
 	State     State

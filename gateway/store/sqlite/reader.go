@@ -104,7 +104,10 @@ func (s *Store) Message(ctx context.Context, id string) (*store.Message, error) 
 	return ms[0], nil
 }
 
-var _ store.Historian = (*Store)(nil)
+var (
+	_ store.Historian  = (*Store)(nil)
+	_ store.Backlogger = (*Store)(nil)
+)
 
 const (
 	qEvents  = "SELECT events FROM messages WHERE id = ?"
