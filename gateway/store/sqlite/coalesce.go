@@ -12,7 +12,6 @@ import "github.com/smppkit/smpp/gateway/store"
 type coalesced struct {
 	msgs   []*store.Message // new, in the state the run left them in
 	events [][]store.Event  // msgs[i]'s history, in order
-	rows   []msgRow         // msgs and events encoded (encode)
 	// Changes of messages and deliveries the database has (those of
 	// others are no-ops, as Apply's would have been).
 	replaces []*store.Message
@@ -118,11 +117,4 @@ func applyUpdate(m *store.Message, u store.Update) {
 	if u.State.Final() && m.DoneAt.IsZero() {
 		m.DoneAt = u.At
 	}
-}
-
-// encode makes c's rows, so that the writer only binds them.
-func (c *coalesced) encode() error {
-	rows, err := encodeRows(c.msgs, c.events)
-	c.rows = rows
-	return err
 }

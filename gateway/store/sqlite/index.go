@@ -332,27 +332,15 @@ func (s *Store) caughtUp(ctx context.Context) error {
 }
 
 // index applies logged batches to the tables until the store closes, then
-// applies what is left and stops. It is two goroutines: this one takes
-// settled batches and prepares them (decodes, folds, encodes the rows),
-// while the writer applies the ones prepared before; only the SQLite work
-// is serial. A failed transaction is tried again (after a pause that
-// doubles up to 5 s): its batches are in the log, so nothing acknowledged
-// is lost while it fails, and Apply stops taking more once the backlog is
-// full.
+// applies what is left and stops. A failed transaction is tried again
+// (after a pause that doubles up to 5 s): its batches are in the log, so
+// nothing acknowledged is lost while it fails, and Apply stops taking
+// more once the backlog is full.
 func (s *Store) index() {
 	defer close(s.indexed)
-	jobs := make(chan *indexJob, 1)
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		s.write(jobs)
-	}()
-	defer func() {
-		close(jobs)
-		<-written
-	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	pause := 10 * time.Millisecond
 	for {
 		take, wait, closing := s.ready()
 		if len(take) == 0 {
@@ -367,124 +355,66 @@ func (s *Store) index() {
 			select {
 			case <-s.wake:
 			case <-tick:
-			case <-written:
-				return
 			}
 			continue
 		}
-		j := prepare(take)
+		t0 := time.Now()
+		err := s.applyPending(take)
+		took := time.Since(t0)
+		applied := take[len(take)-1].seq
 		s.pmu.Lock()
-		s.nprepped += len(take)
-		s.pmu.Unlock()
-		select {
-		case jobs <- j:
-		case <-written: // the writer gave up (closing): the log keeps the rest
-			return
-		}
-	}
-}
-
-// indexJob is a run of batches prepared for the writer.
-type indexJob struct {
-	take []*pendingBatch
-	c    *coalesced
-	err  error // the batches could not be prepared (never, bar a bug)
-}
-
-// prepare decodes and folds take and encodes its rows.
-func prepare(take []*pendingBatch) *indexJob {
-	j := &indexJob{take: take}
-	batches := make([]*store.Batch, len(take))
-	for i, p := range take {
-		b, err := decodeBatch(p.payload)
 		if err != nil {
-			j.err = fmt.Errorf("sqlite: log record %d: %w", p.seq, err)
-			return j
-		}
-		batches[i] = b
-	}
-	j.c = coalesce(batches)
-	j.err = j.c.encode()
-	return j
-}
-
-// write applies the prepared runs in order, each in one transaction.
-func (s *Store) write(jobs <-chan *indexJob) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for j := range jobs {
-		pause := 10 * time.Millisecond
-		last := j.take[len(j.take)-1].seq // (taken clears j.take's entries)
-		for {
-			t0 := time.Now()
-			err := j.err
-			if err == nil {
-				err = s.writeJob(j)
-			}
-			took := time.Since(t0)
-			s.pmu.Lock()
-			if err != nil {
-				s.ierr = err
-			} else {
-				s.ierr = nil
-				changes := s.backlog
-				s.taken(j.take)
-				if changes -= s.backlog; took > 0 {
-					if r := float64(changes) / took.Seconds(); s.drain == 0 {
-						s.drain = r
-					} else {
-						s.drain = (s.drain + r) / 2
-					}
+			s.ierr = err
+		} else {
+			s.ierr = nil
+			changes := s.backlog
+			s.taken(take)
+			if changes -= s.backlog; took > 0 {
+				if r := float64(changes) / took.Seconds(); s.drain == 0 {
+					s.drain = r
+				} else {
+					s.drain = (s.drain + r) / 2
 				}
 			}
-			close(s.progress)
-			s.progress = make(chan struct{})
-			closing := s.closing
-			s.pmu.Unlock()
-			if err == nil {
-				s.log.release(last) // a file left behind goes next time
-				break
-			}
-			if closing {
-				return // the log keeps them for the next Open
-			}
-			timer.Reset(pause)
-			select {
-			case <-timer.C:
-			case <-s.stop:
-				return
-			}
-			pause = min(2*pause, 5*time.Second)
 		}
+		close(s.progress)
+		s.progress = make(chan struct{})
+		closing = s.closing
+		s.pmu.Unlock()
+		if err == nil {
+			pause = 10 * time.Millisecond
+			s.log.release(applied) // a file left behind goes next time
+			continue
+		}
+		if closing {
+			return // the log keeps them for the next Open
+		}
+		timer.Reset(pause)
+		select {
+		case <-timer.C:
+		case <-s.stop:
+			return
+		}
+		pause = min(2*pause, 5*time.Second)
 	}
 }
 
-func (s *Store) writeJob(j *indexJob) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.w == nil {
-		return errClosed
-	}
-	return s.w.apply(j.c, j.take[len(j.take)-1].seq) // (before taken)
-}
-
-// ready returns the batches to prepare now (the oldest not prepared yet),
-// or how long until the oldest settles (0: nothing waits).
+// ready returns the batches to apply now, or how long until the oldest
+// settles (0: nothing waits).
 func (s *Store) ready() (take []*pendingBatch, wait time.Duration, closing bool) {
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
-	pend := s.pend[s.nprepped:]
-	if len(pend) == 0 {
+	if len(s.pend) == 0 {
 		return nil, 0, s.closing
 	}
 	urgent := s.closing || s.flushTo > s.applied || s.backlog >= highWater
 	now := time.Now()
-	if age := now.Sub(pend[0].at); !urgent && age < settle+gather {
+	if age := now.Sub(s.pend[0].at); !urgent && age < settle+gather {
 		return nil, settle + gather - age, false
 	}
 	changes := 0
 	n := 0
-	for _, p := range pend {
+	for _, p := range s.pend {
 		if !urgent && now.Sub(p.at) < settle {
 			break
 		}
@@ -494,7 +424,26 @@ func (s *Store) ready() (take []*pendingBatch, wait time.Duration, closing bool)
 			break
 		}
 	}
-	return pend[:n:n], 0, s.closing
+	return s.pend[:n:n], 0, s.closing
+}
+
+// applyPending writes batches to the tables in one transaction.
+func (s *Store) applyPending(take []*pendingBatch) error {
+	batches := make([]*store.Batch, len(take))
+	for i, p := range take {
+		b, err := decodeBatch(p.payload)
+		if err != nil {
+			return fmt.Errorf("sqlite: log record %d: %w", p.seq, err)
+		}
+		batches[i] = b
+	}
+	c := coalesce(batches)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.w == nil {
+		return errClosed
+	}
+	return s.w.apply(c, take[len(take)-1].seq)
 }
 
 // taken drops applied batches from the pending state (under pmu).
@@ -513,7 +462,6 @@ func (s *Store) taken(take []*pendingBatch) {
 		s.backlog -= p.changes
 	}
 	s.applied = take[len(take)-1].seq
-	s.nprepped -= len(take)
 	clear(s.pend[:len(take)]) // take shares this array: its last use
 	s.pend = s.pend[len(take):]
 }

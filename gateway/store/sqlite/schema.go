@@ -201,10 +201,7 @@ func copyMessagesV3(c driver.Conn) error {
 		if len(ms) == 0 {
 			return nil
 		}
-		rows, err := encodeRows(ms, make([][]store.Event, len(ms)))
-		if err == nil {
-			err = w.insertMessages(rows)
-		}
+		err := w.insertMessages(ms, make([][]store.Event, len(ms)))
 		ms = ms[:0]
 		return err
 	}

@@ -86,10 +86,9 @@ type Store struct {
 	paceAt time.Time
 
 	// Under pmu: what is logged but not yet in the tables (see index.go).
-	pmu      sync.Mutex
-	pend     []*pendingBatch
-	nprepped int               // how many of pend the writer has been given (index.go)
-	pmsgs    map[string]uint64 // new message ids → seq of their batch
+	pmu   sync.Mutex
+	pend  []*pendingBatch
+	pmsgs map[string]uint64 // new message ids → seq of their batch
 	// Ids of fresh epochs, stored or logged (fresh.go); not in pmsgs
 	// and pdels.
 	freshMsgs, freshDels freshIDs

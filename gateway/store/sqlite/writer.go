@@ -36,6 +36,7 @@ type writer struct {
 	histInsert              [histRows + 1]driver.Stmt
 
 	args []driver.NamedValue // reused for every statement
+	buf  []byte              // for the encoded parts of rows
 }
 
 func newWriter(c driver.Conn) *writer {
@@ -121,13 +122,9 @@ func (w *writer) apply(c *coalesced, seq uint64) error {
 // applyTx writes c. Stored deliveries are removed before new ones are
 // inserted, since an acknowledged delivery's id may come again.
 func (w *writer) applyTx(c *coalesced, seq uint64) error {
-	if c.rows == nil && len(c.msgs) > 0 {
-		if err := c.encode(); err != nil {
-			return err
-		}
-	}
-	for i := 0; i < len(c.rows); i += insertRows {
-		if err := w.insertMessages(c.rows[i:min(i+insertRows, len(c.rows))]); err != nil {
+	for i := 0; i < len(c.msgs); i += insertRows {
+		j := min(i+insertRows, len(c.msgs))
+		if err := w.insertMessages(c.msgs[i:j], c.events[i:j]); err != nil {
 			return err
 		}
 	}
@@ -185,61 +182,44 @@ func (w *writer) applyTx(c *coalesced, seq uint64) error {
 	return nil
 }
 
-func (w *writer) insertMessages(rows []msgRow) error {
-	st, err := w.prepare(&w.insertMsg[len(rows)], func() string {
+func (w *writer) insertMessages(ms []*store.Message, evs [][]store.Event) error {
+	st, err := w.prepare(&w.insertMsg[len(ms)], func() string {
 		// OR FAIL: a failure rolls the whole transaction back anyway,
 		// so SQLite need not keep a statement journal to undo this
 		// statement's rows alone.
-		return "INSERT OR FAIL INTO messages (" + messageCols + ") VALUES " + placeholders(nMessageCols, len(rows))
+		return "INSERT OR FAIL INTO messages (" + messageCols + ") VALUES " + placeholders(nMessageCols, len(ms))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare insert: %w", err)
 	}
 	a := w.args
-	for i := range rows {
-		r := &rows[i]
-		a[0].Value = r.id
-		a[1].Value = r.account
-		a[2].Value = r.submitted
-		a[3].Value = r.state
-		a[4].Value = r.content
-		a[5].Value = blob(r.events)
-		a = a[nMessageCols:]
-	}
-	if err := w.exec(st, len(rows)*nMessageCols); err != nil {
-		return fmt.Errorf("sqlite: insert messages: %w", err)
-	}
-	return nil
-}
-
-// msgRow is a message row ready to insert: the indexed copies, the
-// encoded message and its events.
-type msgRow struct {
-	id, account      string
-	submitted, state int64
-	content, events  []byte
-}
-
-// encodeRows encodes messages, with their events, as rows; all rows share
-// one buffer.
-func encodeRows(ms []*store.Message, evs [][]store.Event) ([]msgRow, error) {
-	rows := make([]msgRow, len(ms))
-	var buf []byte
+	buf := w.buf[:0]
 	for i, m := range ms {
 		sub, err := encTime(m.SubmittedAt)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: message %s: %w", m.ID, err)
+			return fmt.Errorf("sqlite: message %s: %w", m.ID, err)
 		}
+		// The content and events of all rows share one buffer; the
+		// driver copies what it binds.
 		start := len(buf)
 		if buf, err = appendMessage(buf, m); err != nil {
-			return nil, err
+			return err
 		}
 		mid := len(buf)
 		buf = appendEvents(buf, evs[i])
-		rows[i] = msgRow{id: m.ID, account: m.Account, submitted: sub, state: int64(m.State),
-			content: buf[start:mid:mid], events: buf[mid:len(buf):len(buf)]}
+		a[0].Value = m.ID
+		a[1].Value = m.Account
+		a[2].Value = sub
+		a[3].Value = int64(m.State)
+		a[4].Value = buf[start:mid:mid]
+		a[5].Value = blob(buf[mid:len(buf):len(buf)])
+		a = a[nMessageCols:]
 	}
-	return rows, nil
+	w.buf = buf
+	if err := w.exec(st, len(ms)*nMessageCols); err != nil {
+		return fmt.Errorf("sqlite: insert messages: %w", err)
+	}
+	return nil
 }
 
 // changeMessages applies replaces and updates to stored messages (those of
