@@ -383,10 +383,6 @@ func (s *Store) index() {
 		s.pmu.Unlock()
 		if err == nil {
 			pause = 10 * time.Millisecond
-			select {
-			case s.written <- struct{}{}:
-			default:
-			}
 			s.log.release(applied) // a file left behind goes next time
 			continue
 		}

@@ -79,9 +79,6 @@ type Store struct {
 	wmu sync.Mutex // serialises the writer
 	w   *writer    // nil once closed
 
-	cc     driver.Conn   // the checkpointer's (checkpoint.go)
-	cpDone chan struct{} // closed when the checkpointer has stopped
-
 	log *batchLog
 	amu sync.Mutex // serialises Apply: its checks, then its log record
 	rec []byte     // Apply's encoding buffer, under amu
@@ -105,7 +102,6 @@ type Store struct {
 	ierr                 error         // the last failure to apply, nil once one succeeds
 	progress             chan struct{} // closed and replaced whenever applied moves
 	wake                 chan struct{} // tells the indexer to look again
-	written              chan struct{} // tells the checkpointer a transaction committed
 	stop                 chan struct{} // closed by Close: waits end
 	indexed              chan struct{} // closed when the indexer has stopped
 
@@ -146,12 +142,11 @@ func Open(path string, opts Options) (*Store, error) {
 		busy,
 		"PRAGMA journal_mode = WAL",
 		"PRAGMA synchronous = "+sync,
-		// The checkpointer's connection copies the WAL into the database
-		// (checkpoint.go), so that the indexer does not wait for that
-		// copy and its syncs; the writer checkpoints itself only past
-		// 256 MiB of WAL, should the checkpointer fall behind. The WAL
-		// is cut back to 64 MiB after a checkpoint.
-		"PRAGMA wal_autocheckpoint = 65536",
+		// Checkpoint every 32 MiB of WAL rather than 4: a page written by
+		// several commits in between is copied once (8% faster Apply of
+		// 1000 lifecycles). The WAL is cut back to 64 MiB after a
+		// checkpoint.
+		"PRAGMA wal_autocheckpoint = 8192",
 		"PRAGMA journal_size_limit = 67108864",
 		// A bigger page cache (64 MiB) keeps the indexes' pages in memory.
 		"PRAGMA cache_size = -65536",
@@ -184,20 +179,13 @@ func Open(path string, opts Options) (*Store, error) {
 		logged:   uint64(applied),
 		progress: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
-		written:  make(chan struct{}, 1),
-		cpDone:   make(chan struct{}),
 		stop:     make(chan struct{}),
 		indexed:  make(chan struct{}),
-	}
-	if s.cc, err = openConn(path, busy, "PRAGMA synchronous = "+sync); err != nil {
-		s.w.close()
-		return nil, err
 	}
 	for range opts.Readers {
 		rc, err := openConn(path, busy, "PRAGMA query_only = 1", "PRAGMA cache_size = -16384")
 		if err != nil {
 			s.w.close()
-			s.cc.Close()
 			s.closeReaders(len(s.readers))
 			return nil, err
 		}
@@ -208,12 +196,10 @@ func Open(path string, opts Options) (*Store, error) {
 			s.log.unlock()
 		}
 		s.w.close()
-		s.cc.Close()
 		s.closeReaders(opts.Readers)
 		return nil, err
 	}
 	go s.index()
-	go s.checkpoints()
 	return s, nil
 }
 
@@ -440,14 +426,13 @@ func (s *Store) Close() error {
 		s.pmu.Unlock()
 		s.poke()
 		<-s.indexed
-		<-s.cpDone
 		close(s.done)
 		var errs []error
 		if len(s.pend) > 0 {
 			// Safe in the log, applied by the next Open; but say so.
 			errs = append(errs, fmt.Errorf("sqlite: %d batches left in the log for the next open: %w", len(s.pend), s.ierr))
 		}
-		errs = append(errs, s.log.close(s.applied), s.cc.Close())
+		errs = append(errs, s.log.close(s.applied))
 		errs = append(errs, s.closeReaders(s.nreader))
 		s.wmu.Lock()
 		if s.w != nil {
