@@ -64,20 +64,12 @@ type logRecord struct {
 	payload []byte
 }
 
-// openLog opens the log in dir, creating it if missing, and returns the
-// records after applied, in order. The log continues after the last record
-// (or after applied, if that is later).
-func openLog(dir string, sync bool, applied uint64) (*batchLog, []logRecord, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, nil, fmt.Errorf("sqlite: log: %w", err)
-	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		return nil, nil, err
-	}
+// openLog opens the log in dir, whose lock (lockDir) the caller holds and
+// hands over, and returns the records after applied, in order. The log
+// continues after the last record (or after applied, if that is later).
+func openLog(dir string, sync bool, applied uint64, lock *os.File) (*batchLog, []logRecord, error) {
 	l, recs, err := readLog(dir, sync, applied)
 	if err != nil {
-		lock.Close()
 		return nil, nil, err
 	}
 	l.lock = lock
@@ -101,7 +93,11 @@ func readLog(dir string, sync bool, applied uint64) (*batchLog, []logRecord, err
 	var out []logRecord
 	for i, name := range names {
 		path := filepath.Join(dir, name)
-		recs, good, torn, err := readSegment(path)
+		seg := segment{path: path}
+		if first, perr := strconv.ParseUint(strings.TrimSuffix(name, ".log"), 16, 64); perr == nil {
+			seg.first = first
+		}
+		recs, good, torn, err := readSegment(path, seg.first-1)
 		if err != nil && (!torn || i != len(names)-1) {
 			return nil, nil, fmt.Errorf("sqlite: log %s: %w", path, err)
 		}
@@ -111,10 +107,6 @@ func readLog(dir string, sync bool, applied uint64) (*batchLog, []logRecord, err
 			if terr := os.Truncate(path, good); terr != nil {
 				return nil, nil, fmt.Errorf("sqlite: log %s: cutting off a torn record: %w", path, terr)
 			}
-		}
-		seg := segment{path: path}
-		if first, perr := strconv.ParseUint(strings.TrimSuffix(name, ".log"), 16, 64); perr == nil {
-			seg.first = first
 		}
 		seg.last = seg.first - 1
 		for _, r := range recs {
@@ -137,13 +129,14 @@ func readLog(dir string, sync bool, applied uint64) (*batchLog, []logRecord, err
 // prefix; err tells why the rest (if any) is not good, and torn whether
 // the rest is a write the process died in: no good record follows the bad
 // one. One that does was acknowledged, so the bad one is damage, and
-// cutting it off would lose what follows.
-func readSegment(path string) (recs []logRecord, good int64, torn bool, err error) {
+// cutting it off would lose what follows. before is the sequence number
+// just before the segment's first (from its name).
+func readSegment(path string, before uint64) (recs []logRecord, good int64, torn bool, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	var last uint64 // sequence number of the last good record
+	last := before // sequence number of the last good record
 	for off := 0; off < len(data); {
 		n, ok := recordAt(data, off)
 		if !ok {
@@ -265,6 +258,18 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// releasable reports whether release(applied) would remove a segment.
+func (l *batchLog) releasable(applied uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, s := range l.segs {
+		if active := l.f != nil && i == len(l.segs)-1; !active && s.last <= applied {
+			return true
+		}
+	}
+	return false
+}
+
 // release removes the segments the database has every record of, except
 // the one appended to.
 func (l *batchLog) release(applied uint64) error {
@@ -291,12 +296,11 @@ func (l *batchLog) release(applied uint64) error {
 	return errors.Join(errs...)
 }
 
-// unlock releases the log's lock, leaving its files as they are.
-func (l *batchLog) unlock() {
-	if l.lock != nil {
-		l.lock.Close()
-		l.lock = nil
-	}
+// err is why the log takes no more records (nil: it does).
+func (l *batchLog) err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.broken
 }
 
 // close closes the log; with everything applied, its files are removed.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smppkit/smpp/gateway/store"
 )
@@ -238,5 +239,61 @@ func TestEpochWithStoredIDsNotFresh(t *testing.T) {
 			mustApply(t, s, msgBatch(freshMsgID(e, 6)))
 			mustRefuse(t, s, "new id of the epoch", msgBatch(freshMsgID(e, 6)))
 		})
+	}
+}
+
+// Once the tables have a fresh id's batch, the id need not be tracked in
+// memory any more: the bits are dropped (they would pile up for as long as
+// the process runs), and a repeat of the id is still refused, now by a
+// lookup in the tables.
+func TestFreshIDsTrimmed(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "t.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	e, err := s.NextEpoch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	b := &store.Batch{}
+	for n := uint64(1); n <= 1000; n++ {
+		id := strconv.FormatUint(uint64(e)<<32|n, 16)
+		ids = append(ids, id)
+		b.Messages = append(b.Messages, &store.Message{ID: id, Account: "a", State: store.Accepted, SubmittedAt: time.Now()})
+	}
+	b.Deliveries = []*store.Delivery{{ID: uint64(e)<<32 | 7, Account: "a", Kind: store.Receipt, CreatedAt: time.Now()}}
+	if err := s.Apply(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Message(ctx, ids[0]); err != nil { // the tables catch up, and the bits go
+		t.Fatal(err)
+	}
+	s.pmu.Lock()
+	bits := len(s.freshMsgs.epochs[e].bits) + len(s.freshDels.epochs[e].bits)
+	s.pmu.Unlock()
+	if bits > 2 { // the word with the floor in it may stay, in each
+		t.Errorf("%d words of bits kept for ids the tables have", bits)
+	}
+	again := &store.Batch{Messages: []*store.Message{{ID: ids[500], Account: "a", State: store.Accepted, SubmittedAt: time.Now()}}}
+	if err := s.Apply(ctx, again); err == nil {
+		t.Error("a message id the tables have was stored again after its bit went")
+	}
+	dup := &store.Batch{Deliveries: []*store.Delivery{{ID: uint64(e)<<32 | 7, Account: "a", Kind: store.Receipt, CreatedAt: time.Now()}}}
+	if err := s.Apply(ctx, dup); err == nil {
+		t.Error("a delivery id the tables have was stored again after its bit went")
+	}
+	// A new id of the epoch is still fresh.
+	next := strconv.FormatUint(uint64(e)<<32|2000, 16)
+	if err := s.Apply(ctx, &store.Batch{Messages: []*store.Message{{ID: next, Account: "a", State: store.Accepted, SubmittedAt: time.Now()}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.pmu.Lock()
+	_, fresh := s.freshMsgs.freshMessage(next)
+	s.pmu.Unlock()
+	if !fresh {
+		t.Error("a new id of the epoch is not fresh")
 	}
 }

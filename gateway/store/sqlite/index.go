@@ -44,7 +44,10 @@ type pendingBatch struct {
 	changes int
 	msgIDs  []string // ids of its new messages, but fresh ones
 	fresh   []uint64 // the fresh ones, as numbers
-	delIDs  []uint64 // ids of its new and its done deliveries, but fresh ones
+	// The lowest fresh message id and delivery id in it (inserted, or
+	// done), 0 if none: the fresh-id floors stay at or below them.
+	minFreshMsg, minFreshDel uint64
+	delIDs                   []uint64 // ids of its new and its done deliveries, but fresh ones
 }
 
 // pendingDel is the latest logged change of a delivery id: inserted, or
@@ -72,9 +75,19 @@ func (s *Store) apply(ctx context.Context, b *store.Batch) error {
 	if err := s.pace(ctx, b.Len()); err != nil {
 		return err
 	}
-	if err := s.await(ctx, func() bool { return s.backlog < maxBacklog }); err != nil {
+	var ierr error
+	if err := s.await(ctx, func() bool { ierr = s.ierr; return s.backlog < maxBacklog || ierr != nil }); err != nil {
 		return err
 	}
+	if ierr != nil && s.full() {
+		// The backlog is full and the tables cannot take it: say why.
+		return fmt.Errorf("sqlite: the backlog is full and the tables are behind the log: %w", ierr)
+	}
+	defer func() {
+		s.pmu.Lock()
+		s.inflightMsg, s.inflightDel = 0, 0 // (set by check)
+		s.pmu.Unlock()
+	}()
 	p, err := s.check(ctx, b)
 	if err != nil {
 		return err
@@ -138,11 +151,16 @@ func (s *Store) pace(ctx context.Context, n int) error {
 		return nil
 	}
 	rate := drain * max(1-float64(backlog-highWater)/float64(maxBacklog-highWater), 0.05)
-	if s.paceAt.Before(now) {
-		s.paceAt = now
-	}
+	// The schedule never runs more than maxPace ahead: one slow
+	// transaction halves the drain estimate, and a stale estimate must
+	// not stall Apply.
 	start := s.paceAt
-	s.paceAt = s.paceAt.Add(time.Duration(float64(n) / rate * float64(time.Second)))
+	if start.Before(now) {
+		start = now
+	} else if limit := now.Add(maxPace); start.After(limit) {
+		start = limit
+	}
+	s.paceAt = start.Add(time.Duration(float64(n) / rate * float64(time.Second)))
 	if wait := start.Sub(now); wait > 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()
@@ -155,6 +173,16 @@ func (s *Store) pace(ctx context.Context, n int) error {
 		}
 	}
 	return nil
+}
+
+// maxPace bounds one Apply's pacing delay.
+const maxPace = 100 * time.Millisecond
+
+// full reports whether the backlog is at maxBacklog.
+func (s *Store) full() bool {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	return s.backlog >= maxBacklog
 }
 
 // check refuses a batch with a message or delivery id repeated in it or
@@ -183,6 +211,7 @@ func (s *Store) check(ctx context.Context, b *store.Batch) (*pendingBatch, error
 				return nil, fmt.Errorf("sqlite: message %s already stored", m.ID)
 			}
 			p.fresh = append(p.fresh, n)
+			p.minFreshMsg = minNonZero(p.minFreshMsg, n)
 			continue
 		}
 		if _, dup := s.pmsgs[m.ID]; dup {
@@ -207,6 +236,7 @@ func (s *Store) check(ctx context.Context, b *store.Batch) (*pendingBatch, error
 				s.pmu.Unlock()
 				return nil, fmt.Errorf("sqlite: delivery %d already stored", d.ID)
 			}
+			p.minFreshDel = minNonZero(p.minFreshDel, d.ID)
 			continue
 		}
 		p.delIDs = append(p.delIDs, d.ID)
@@ -220,10 +250,15 @@ func (s *Store) check(ctx context.Context, b *store.Batch) (*pendingBatch, error
 		}
 	}
 	for _, id := range b.Done {
-		if !s.freshDels.fresh(id) {
+		if s.freshDels.fresh(id) {
+			p.minFreshDel = minNonZero(p.minFreshDel, id)
+		} else {
 			p.delIDs = append(p.delIDs, id)
 		}
 	}
+	// Until the batch is pending (or refused), its fresh ids keep the
+	// floors down: else trim could pass them before their bits are set.
+	s.inflightMsg, s.inflightDel = p.minFreshMsg, p.minFreshDel
 	s.pmu.Unlock()
 	// Ids not logged may be in the tables. The indexer removes an id from
 	// pmsgs and pdels only after its commit, so what was not there a
@@ -383,7 +418,7 @@ func (s *Store) index() {
 		s.pmu.Unlock()
 		if err == nil {
 			pause = 10 * time.Millisecond
-			s.log.release(applied) // a file left behind goes next time
+			s.releaseLog(applied)
 			continue
 		}
 		if closing {
@@ -397,6 +432,30 @@ func (s *Store) index() {
 		}
 		pause = min(2*pause, 5*time.Second)
 	}
+}
+
+// releaseLog removes the log's segments the tables have every record of
+// (a file left behind goes next time). With store.Crash a commit is not
+// synced to the disk (synchronous=NORMAL), so a power loss could take the
+// tables back past records whose segment is gone, and Open would then find
+// records missing: first a checkpoint syncs the WAL, and with it every
+// commit so far.
+func (s *Store) releaseLog(applied uint64) {
+	if !s.log.releasable(applied) {
+		return
+	}
+	if !s.log.sync {
+		s.wmu.Lock()
+		var err error
+		if s.w != nil {
+			err = execConn(s.w.c, "PRAGMA wal_checkpoint(PASSIVE)")
+		}
+		s.wmu.Unlock()
+		if err != nil {
+			return // keep the segments; the next transaction tries again
+		}
+	}
+	s.log.release(applied)
 }
 
 // ready returns the batches to apply now, or how long until the oldest
@@ -464,6 +523,21 @@ func (s *Store) taken(take []*pendingBatch) {
 	s.applied = take[len(take)-1].seq
 	clear(s.pend[:len(take)]) // take shares this array: its last use
 	s.pend = s.pend[len(take):]
+	msgFloor, delFloor := s.inflightMsg, s.inflightDel
+	for _, p := range s.pend {
+		msgFloor = minNonZero(msgFloor, p.minFreshMsg)
+		delFloor = minNonZero(delFloor, p.minFreshDel)
+	}
+	s.freshMsgs.trim(msgFloor)
+	s.freshDels.trim(delFloor)
+}
+
+// minNonZero is the smaller of a and b, where 0 stands for none.
+func minNonZero(a, b uint64) uint64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
 }
 
 // Backlog reports how far the tables are behind the log: the changes

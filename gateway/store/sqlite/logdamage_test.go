@@ -26,3 +26,18 @@ func TestLogDamageInNewestSegment(t *testing.T) {
 	// damage was kept.
 	wantMessages(t, s, true, recID(applied+3))
 }
+
+// The same far into the log: the good records after a damaged first
+// record of a segment are recognised by their sequence numbers, counted
+// from the segment's first (its name), not from zero.
+func TestLogDamageInFirstRecordFarIntoTheLog(t *testing.T) {
+	dir := t.TempDir()
+	const first = 5 << 20
+	writeSegment(t, dir, first, 3)
+	if err := flipByte(segName(dir, first), recordHeader+3); err != nil { // the first record's payload
+		t.Fatal(err)
+	}
+	if _, _, err := readLog(dir, false, first-1); err == nil {
+		t.Fatal("the log opened with its first record damaged and two good ones after it")
+	}
+}

@@ -92,18 +92,20 @@ type Store struct {
 	// Ids of fresh epochs, stored or logged (fresh.go); not in pmsgs
 	// and pdels.
 	freshMsgs, freshDels freshIDs
-	pdels                map[uint64]pendingDel // delivery ids inserted or done
-	backlog              int                   // changes in pend
-	drain                float64               // changes/s the indexer applies (a moving mean)
-	logged               uint64                // seq of the last record logged
-	applied              uint64                // seq of the last record in the tables
-	flushTo              uint64                // a read waits for the tables to reach this
-	closing              bool
-	ierr                 error         // the last failure to apply, nil once one succeeds
-	progress             chan struct{} // closed and replaced whenever applied moves
-	wake                 chan struct{} // tells the indexer to look again
-	stop                 chan struct{} // closed by Close: waits end
-	indexed              chan struct{} // closed when the indexer has stopped
+	// The lowest fresh ids of the batch Apply is checking (index.go).
+	inflightMsg, inflightDel uint64
+	pdels                    map[uint64]pendingDel // delivery ids inserted or done
+	backlog                  int                   // changes in pend
+	drain                    float64               // changes/s the indexer applies (a moving mean)
+	logged                   uint64                // seq of the last record logged
+	applied                  uint64                // seq of the last record in the tables
+	flushTo                  uint64                // a read waits for the tables to reach this
+	closing                  bool
+	ierr                     error         // the last failure to apply, nil once one succeeds
+	progress                 chan struct{} // closed and replaced whenever applied moves
+	wake                     chan struct{} // tells the indexer to look again
+	stop                     chan struct{} // closed by Close: waits end
+	indexed                  chan struct{} // closed when the indexer has stopped
 
 	readers chan *reader
 	nreader int
@@ -132,6 +134,22 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: %w", err)
 		}
 	}
+	// The log's lock first: a second Store must not migrate the schema
+	// or touch the log under a first one.
+	logDir := path + "-log"
+	if err := os.MkdirAll(logDir, 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: log: %w", err)
+	}
+	lock, err := lockDir(logDir)
+	if err != nil {
+		return nil, err
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			lock.Close()
+		}
+	}()
 	sync := "NORMAL"
 	if opts.Durability == store.PowerLoss {
 		sync = "FULL"
@@ -191,22 +209,20 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		s.readers <- &reader{c: rc, stmts: make(map[string]driver.Stmt)}
 	}
-	if err := s.recover(path+"-log", opts.Durability == store.PowerLoss); err != nil {
-		if s.log != nil {
-			s.log.unlock()
-		}
+	if err := s.recover(logDir, opts.Durability == store.PowerLoss, lock); err != nil {
 		s.w.close()
 		s.closeReaders(opts.Readers)
 		return nil, err
 	}
 	go s.index()
+	opened = true
 	return s, nil
 }
 
 // recover opens the log and applies what the tables do not have yet: the
 // batches of a process that stopped before its indexer caught up.
-func (s *Store) recover(dir string, sync bool) error {
-	l, recs, err := openLog(dir, sync, s.applied)
+func (s *Store) recover(dir string, sync bool, lock *os.File) error {
+	l, recs, err := openLog(dir, sync, s.applied, lock)
 	if err != nil {
 		return err
 	}
@@ -228,6 +244,13 @@ func (s *Store) recover(dir string, sync bool) error {
 		}
 		s.applied, s.logged = seq, seq
 		recs = recs[n:]
+	}
+	if !sync && l.releasable(s.applied) {
+		// As in releaseLog: the tables' commits synced before their
+		// records go.
+		if err := execConn(s.w.c, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			return nil // the segments stay until a later release
+		}
 	}
 	return l.release(s.applied)
 }
@@ -402,6 +425,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	defer s.release(r)
 	if _, err := queryInt(r.c, "SELECT 1"); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.log.err(); err != nil {
+		return err
 	}
 	s.pmu.Lock()
 	ierr := s.ierr
