@@ -164,23 +164,8 @@ func decodeBatch(p []byte) (*store.Batch, error) {
 		return nil, fmt.Errorf("sqlite: log record version %d, want %d", v, batchVersion)
 	}
 	b := &store.Batch{}
-	// The items of a part share one allocation.
-	if n := d.count(minMessageSize); n > 0 {
-		b.Messages = make([]*store.Message, n)
-		ms := make([]store.Message, n)
-		for i := range b.Messages {
-			d.message(&ms[i])
-			b.Messages[i] = &ms[i]
-		}
-	}
-	if n := d.count(minMessageSize); n > 0 {
-		b.Replaces = make([]*store.Message, n)
-		ms := make([]store.Message, n)
-		for i := range b.Replaces {
-			d.message(&ms[i])
-			b.Replaces[i] = &ms[i]
-		}
-	}
+	b.Messages = d.messages()
+	b.Replaces = d.messages()
 	if n := d.count(minUpdateSize); n > 0 {
 		b.Updates = make([]store.Update, n)
 		for i := range b.Updates {
@@ -193,7 +178,7 @@ func decodeBatch(p []byte) (*store.Batch, error) {
 			u.At = d.time()
 		}
 	}
-	if n := d.count(minDeliverySize); n > 0 {
+	if n := d.count(minDeliverySize); n > 0 { // sharing one allocation too
 		b.Deliveries = make([]*store.Delivery, n)
 		ds := make([]store.Delivery, n)
 		for i := range b.Deliveries {
@@ -332,6 +317,22 @@ func (d *byteReader) time() time.Time {
 
 func (d *byteReader) address() store.Address {
 	return store.Address{TON: d.byte(), NPI: d.byte(), Addr: d.string()}
+}
+
+// messages reads a count and that many messages, which share one
+// allocation.
+func (d *byteReader) messages() []*store.Message {
+	n := d.count(minMessageSize)
+	if n == 0 {
+		return nil
+	}
+	out := make([]*store.Message, n)
+	ms := make([]store.Message, n)
+	for i := range out {
+		d.message(&ms[i])
+		out[i] = &ms[i]
+	}
+	return out
 }
 
 func (d *byteReader) message(m *store.Message) {
