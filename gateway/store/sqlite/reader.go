@@ -287,50 +287,36 @@ func findQuery(f store.Filter, after *store.Message, limit int) (string, []drive
 // Unfinished calls fn for every message not in a final state, oldest
 // first, reading a page at a time and calling fn between reads.
 func (s *Store) Unfinished(ctx context.Context, fn func(*store.Message) error) error {
-	if err := s.caughtUp(ctx); err != nil {
-		return err
-	}
-	var last *store.Message
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+	return walk(ctx, s, func(r *reader, after *store.Message) ([]*store.Message, error) {
+		if after == nil {
+			return r.messages(qUnfinishedFirst, args(int64(pageSize)), pageSize)
 		}
-		r, err := s.acquire(ctx)
-		if err != nil {
-			return err
-		}
-		var page []*store.Message
-		if last == nil {
-			page, err = r.messages(qUnfinishedFirst, args(int64(pageSize)), pageSize)
-		} else {
-			at, _ := encTime(last.SubmittedAt) // it came from the store
-			page, err = r.messages(qUnfinishedNext, args(at, last.ID, int64(pageSize)), pageSize)
-		}
-		s.release(r)
-		if err != nil {
-			return err
-		}
-		for _, m := range page {
-			// fn may change m; keep the key to continue from.
-			key := &store.Message{ID: m.ID, SubmittedAt: m.SubmittedAt}
-			if err := fn(m); err != nil {
-				return err
-			}
-			last = key
-		}
-		if len(page) < pageSize {
-			return nil
-		}
-	}
+		at, _ := encTime(after.SubmittedAt) // it came from the store
+		return r.messages(qUnfinishedNext, args(at, after.ID, int64(pageSize)), pageSize)
+	}, func(m *store.Message) store.Message { return store.Message{ID: m.ID, SubmittedAt: m.SubmittedAt} }, fn)
 }
 
 // Deliveries calls fn for every delivery not yet done, oldest first
 // (CreatedAt, then id), reading a page at a time.
 func (s *Store) Deliveries(ctx context.Context, fn func(*store.Delivery) error) error {
+	return walk(ctx, s, func(r *reader, after *store.Delivery) ([]*store.Delivery, error) {
+		if after == nil {
+			return r.deliveries(qDeliveriesFirst, args(int64(pageSize)))
+		}
+		at, _ := encTime(after.CreatedAt)
+		return r.deliveries(qDeliveriesNext, args(at, int64(after.ID), int64(pageSize)))
+	}, func(d *store.Delivery) store.Delivery { return store.Delivery{ID: d.ID, CreatedAt: d.CreatedAt} }, fn)
+}
+
+// walk calls fn for every item that page reads, a page of up to pageSize
+// at a time after the key of the last item (nil: the first page). Each
+// page holds a reader only while it is read, so fn may call the store;
+// key copies what continues the walk, since fn may change the item.
+func walk[T, K any](ctx context.Context, s *Store, page func(r *reader, after *K) ([]T, error), key func(T) K, fn func(T) error) error {
 	if err := s.caughtUp(ctx); err != nil {
 		return err
 	}
-	var last *store.Delivery
+	var last *K
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -339,25 +325,19 @@ func (s *Store) Deliveries(ctx context.Context, fn func(*store.Delivery) error) 
 		if err != nil {
 			return err
 		}
-		var page []*store.Delivery
-		if last == nil {
-			page, err = r.deliveries(qDeliveriesFirst, args(int64(pageSize)))
-		} else {
-			at, _ := encTime(last.CreatedAt)
-			page, err = r.deliveries(qDeliveriesNext, args(at, int64(last.ID), int64(pageSize)))
-		}
+		items, err := page(r, last)
 		s.release(r)
 		if err != nil {
 			return err
 		}
-		for _, d := range page {
-			key := &store.Delivery{ID: d.ID, CreatedAt: d.CreatedAt}
-			if err := fn(d); err != nil {
+		for _, it := range items {
+			k := key(it)
+			if err := fn(it); err != nil {
 				return err
 			}
-			last = key
+			last = &k
 		}
-		if len(page) < pageSize {
+		if len(items) < pageSize {
 			return nil
 		}
 	}

@@ -258,10 +258,12 @@ func (w *writer) changeMessages(replaces []*store.Message, updates []store.Updat
 		if r == nil {
 			return errors.New("sqlite: nil replace")
 		}
-		at(r.ID).reps = append(at(r.ID).reps, r)
+		c := at(r.ID)
+		c.reps = append(c.reps, r)
 	}
 	for _, u := range updates {
-		at(u.ID).ups = append(at(u.ID).ups, u)
+		c := at(u.ID)
+		c.ups = append(c.ups, u)
 	}
 	var hist []histRow
 	for _, id := range order {
